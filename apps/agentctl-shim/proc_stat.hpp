@@ -1,0 +1,13 @@
+#pragma once
+// The start time of a process (/proc/PID/stat field 22), the identity agentctl records.
+
+#include <cstdint>
+#include <sys/types.h>
+
+namespace agentctl::shim {
+
+/// Field 22 of /proc/PID/stat (clock ticks since boot), zombies included (the shim reads its
+/// agent's start time even when the agent exited at once); 0 when unreadable.
+std::uint64_t process_start_time(pid_t pid);
+
+}  // namespace agentctl::shim

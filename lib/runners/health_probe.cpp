@@ -1,0 +1,300 @@
+#include "runners/health_probe.hpp"
+
+#include <curl/curl.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <mutex>
+
+#include "util/errors.hpp"
+
+namespace agentctl::runners {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// A health answer's body is read (so the connection can be reused) but never kept; past this
+// size the transfer is cut short, its status code still counts.
+constexpr std::size_t k_max_body_bytes = 64 * 1024;
+// How long one wait for socket activity may last, so `cancelled` is seen quickly.
+constexpr long k_poll_slice_ms = 20;
+// Bounds on the number of checks in flight at once (each holds a socket).
+constexpr std::size_t k_min_parallel = 16;
+constexpr std::size_t k_max_parallel = 1024;
+
+void init_curl_once() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+            throw util::OperationError("cannot initialise libcurl");
+    });
+}
+
+// A quarter of the descriptor limit, so a prober never starves the rest of the process.
+std::size_t parallel_limit() {
+    rlimit limit{};
+    std::size_t allowed = k_max_parallel;
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
+        allowed = static_cast<std::size_t>(limit.rlim_cur / 4);
+    return std::clamp(allowed, k_min_parallel, k_max_parallel);
+}
+
+// One check in flight; its address is the easy handle's CURLOPT_PRIVATE.
+struct Transfer {
+    CURL* easy = nullptr;
+    const ProbeRequest* request = nullptr;
+    SteadyClock::time_point started{};
+    std::size_t body_bytes = 0;
+    bool body_cut = false;
+    char error[CURL_ERROR_SIZE] = {};
+};
+
+std::size_t discard_body(char*, std::size_t size, std::size_t count, void* user) {
+    auto* transfer = static_cast<Transfer*>(user);
+    transfer->body_bytes += size * count;
+    if (transfer->body_bytes > k_max_body_bytes) {
+        transfer->body_cut = true;
+        return 0;  // aborts the transfer with CURLE_WRITE_ERROR
+    }
+    return size * count;
+}
+
+// "host:port" becomes a URL curl can connect to; anything with a scheme is kept.
+std::string tcp_url(const std::string& target) {
+    if (target.find("://") != std::string::npos) return target;
+    return "http://" + target;
+}
+
+std::string http_detail(long code) {
+    std::string detail = "HTTP " + std::to_string(code);
+    if (code >= 300 && code < 400) detail += " (redirect not followed)";
+    return detail;
+}
+
+// curl's own messages start with a capital ("Could not resolve host: x"); ours do not.
+std::string curl_message(const Transfer& transfer, CURLcode code) {
+    std::string text = transfer.error[0] != '\0' ? transfer.error : curl_easy_strerror(code);
+    if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+    return text;
+}
+
+std::string failure_detail(const Transfer& transfer, CURLcode code) {
+    long os_errno = 0;
+    curl_easy_getinfo(transfer.easy, CURLINFO_OS_ERRNO, &os_errno);
+    switch (code) {
+        case CURLE_COULDNT_CONNECT:
+            if (os_errno == ECONNREFUSED) return "connection refused";
+            if (os_errno == EHOSTUNREACH) return "host unreachable";
+            if (os_errno == ENETUNREACH) return "network unreachable";
+            return curl_message(transfer, code);
+        case CURLE_GOT_NOTHING: return "empty reply (connection closed)";
+        case CURLE_RECV_ERROR:
+        case CURLE_SEND_ERROR:
+            if (os_errno == ECONNRESET) return "connection reset";
+            return curl_message(transfer, code);
+        case CURLE_URL_MALFORMAT:
+        case CURLE_UNSUPPORTED_PROTOCOL: return "invalid URL: " + transfer.request->url;
+        default: return curl_message(transfer, code);
+    }
+}
+
+ProbeResult finish(const Transfer& transfer, CURLcode code) {
+    ProbeResult result;
+    result.elapsed = std::chrono::duration_cast<Millis>(SteadyClock::now() - transfer.started);
+    const bool http = transfer.request->kind == spec::HealthKind::http;
+    if (code == CURLE_OK || (code == CURLE_WRITE_ERROR && transfer.body_cut)) {
+        if (!http) {
+            result.healthy = true;
+            result.detail = "connected";
+            return result;
+        }
+        long status = 0;
+        curl_easy_getinfo(transfer.easy, CURLINFO_RESPONSE_CODE, &status);
+        result.healthy = status >= 200 && status < 300;
+        result.detail = http_detail(status);
+        return result;
+    }
+    if (code == CURLE_OPERATION_TIMEDOUT) {
+        result.timed_out = true;
+        result.detail = "timed out after " + util::format_duration(transfer.request->timeout);
+        return result;
+    }
+    result.detail = failure_detail(transfer, code);
+    return result;
+}
+
+}  // namespace
+
+struct HealthProber::Impl {
+    CURLM* multi = nullptr;
+    std::vector<CURL*> idle;  // easy handles kept between calls
+    std::size_t parallel = k_min_parallel;
+
+    CURL* acquire() {
+        if (idle.empty()) {
+            CURL* easy = curl_easy_init();
+            if (easy == nullptr) throw util::OperationError("cannot create a libcurl handle");
+            return easy;
+        }
+        CURL* easy = idle.back();
+        idle.pop_back();
+        return easy;
+    }
+
+    void release(CURL* easy) {
+        if (idle.size() < parallel)
+            idle.push_back(easy);
+        else
+            curl_easy_cleanup(easy);
+    }
+
+    // Every option is set again on each use: a reset handle keeps nothing from its last check
+    // but the multi handle's shared connection and DNS caches.
+    void configure(Transfer& transfer) {
+        CURL* easy = transfer.easy;
+        const ProbeRequest& request = *transfer.request;
+        const long timeout_ms = std::max<long>(1, static_cast<long>(request.timeout.count()));
+        const bool http = request.kind == spec::HealthKind::http;
+        curl_easy_reset(easy);
+        curl_easy_setopt(easy, CURLOPT_URL, http ? request.url.c_str() : tcp_url(request.url).c_str());
+        curl_easy_setopt(easy, CURLOPT_PRIVATE, &transfer);
+        curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer.error);
+        curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(easy, CURLOPT_PROXY, "");
+        curl_easy_setopt(easy, CURLOPT_NOPROXY, "*");
+        curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+        curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+        curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout_ms);
+        curl_easy_setopt(easy, CURLOPT_USERAGENT, "agentctl-health");
+        curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &discard_body);
+        curl_easy_setopt(easy, CURLOPT_WRITEDATA, &transfer);
+        if (!http) {
+            // A tcp check must prove a new connection is accepted now, and must not leave it open.
+            curl_easy_setopt(easy, CURLOPT_CONNECT_ONLY, 1L);
+            curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
+            curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
+        }
+    }
+
+    void stop(Transfer& transfer) {
+        curl_multi_remove_handle(multi, transfer.easy);
+        release(transfer.easy);
+        transfer.easy = nullptr;
+    }
+};
+
+ProbeRequest make_probe_request(const spec::HealthSpec& health, const std::string& base_url) {
+    ProbeRequest request;
+    request.kind = health.kind;
+    request.timeout = health.timeout;
+    if (health.kind == spec::HealthKind::tcp) {
+        request.url = base_url;
+    } else if (health.kind == spec::HealthKind::http) {
+        std::string base = base_url;
+        while (!base.empty() && base.back() == '/') base.pop_back();
+        const std::string& path = health.http_path;
+        request.url = base + (path.empty() || path.front() != '/' ? "/" : "") + path;
+    }
+    return request;
+}
+
+HealthProber::HealthProber() : m_impl(std::make_unique<Impl>()) {
+    init_curl_once();
+    m_impl->multi = curl_multi_init();
+    if (m_impl->multi == nullptr) throw util::OperationError("cannot create a libcurl multi handle");
+    m_impl->parallel = parallel_limit();
+    // Idle keep-alive connections stay cached between calls, one per check that can be in flight.
+    curl_multi_setopt(m_impl->multi, CURLMOPT_MAXCONNECTS, static_cast<long>(m_impl->parallel));
+}
+
+HealthProber::~HealthProber() {
+    for (CURL* easy : m_impl->idle) curl_easy_cleanup(easy);
+    curl_multi_cleanup(m_impl->multi);
+}
+
+std::vector<ProbeResult> HealthProber::probe(const std::vector<ProbeRequest>& requests,
+                                             const std::function<bool()>& cancelled) {
+    Impl& impl = *m_impl;
+    std::vector<ProbeResult> results(requests.size());
+    std::vector<Transfer> transfers(requests.size());
+    std::size_t next = 0;
+    std::size_t active = 0;
+
+    // Keeps at most `parallel` checks in flight; each one's clock starts when it is added, so a
+    // queued check never spends its timeout waiting for a slot.
+    auto start_more = [&] {
+        while (active < impl.parallel && next < requests.size()) {
+            const std::size_t i = next++;
+            const ProbeRequest& request = requests[i];
+            if (request.kind != spec::HealthKind::http && request.kind != spec::HealthKind::tcp) {
+                results[i].detail = "not a network check";
+                continue;
+            }
+            Transfer& transfer = transfers[i];
+            transfer.request = &request;
+            transfer.easy = impl.acquire();
+            impl.configure(transfer);
+            transfer.started = SteadyClock::now();
+            if (curl_multi_add_handle(impl.multi, transfer.easy) != CURLM_OK) {
+                impl.release(transfer.easy);
+                transfer.easy = nullptr;
+                results[i].detail = "cannot start the check";
+                continue;
+            }
+            ++active;
+        }
+    };
+
+    auto abandon_all = [&](const char* detail) {
+        for (std::size_t i = 0; i < transfers.size(); ++i) {
+            Transfer& transfer = transfers[i];
+            if (transfer.easy == nullptr) continue;
+            results[i].detail = detail;
+            results[i].cancelled = true;
+            results[i].elapsed = std::chrono::duration_cast<Millis>(SteadyClock::now() - transfer.started);
+            impl.stop(transfer);
+        }
+        active = 0;
+    };
+
+    try {
+        start_more();
+        while (active > 0) {
+            if (cancelled && cancelled()) {
+                abandon_all("cancelled");
+                break;
+            }
+            int running = 0;
+            curl_multi_perform(impl.multi, &running);
+            int queued = 0;
+            while (CURLMsg* message = curl_multi_info_read(impl.multi, &queued)) {
+                if (message->msg != CURLMSG_DONE) continue;
+                Transfer* transfer = nullptr;
+                curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, &transfer);
+                const CURLcode code = message->data.result;
+                results[static_cast<std::size_t>(transfer - transfers.data())] = finish(*transfer, code);
+                impl.stop(*transfer);
+                --active;
+            }
+            start_more();
+            if (active > 0) curl_multi_poll(impl.multi, nullptr, 0, static_cast<int>(k_poll_slice_ms), nullptr);
+        }
+    } catch (...) {
+        // Never leave a handle attached to the multi handle with a dangling Transfer pointer.
+        abandon_all("aborted");
+        throw;
+    }
+    // Requests never started (cancelled before their turn) say so too.
+    for (std::size_t i = next; i < requests.size(); ++i) {
+        results[i].detail = "cancelled";
+        results[i].cancelled = true;
+    }
+    return results;
+}
+
+}  // namespace agentctl::runners

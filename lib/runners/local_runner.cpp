@@ -1,0 +1,320 @@
+#include "runners/local_runner.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+#include "runners/launch_file.hpp"
+#include "runners/local_exec.hpp"
+#include "runners/log_file.hpp"
+#include "runners/process_control.hpp"
+#include "runners/shim_handshake.hpp"
+#include "runners/shim_launcher.hpp"
+#include "runners/shim_status.hpp"
+#include "util/errors.hpp"
+
+namespace agentctl::runners {
+
+namespace {
+
+constexpr const char* k_local_host = "127.0.0.1";
+// How long to wait for a shim that reported an error to exit, so it can be reaped.
+constexpr util::Millis k_failed_shim_reap{1000};
+// A shim records its agent's exit within milliseconds; inspect waits this long for it.
+constexpr util::Millis k_status_settle{300};
+constexpr util::Millis k_after_kill_wait{5000};
+
+std::string parent_dir(const std::string& path) {
+    auto slash = path.find_last_of('/');
+    if (slash == std::string::npos) return {};
+    return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// mkdir -p, every created directory 0700 (run dirs and log dirs hold secrets and output).
+bool make_private_dirs(const std::string& dir, std::string& error) {
+    if (dir.empty() || dir == "/") return true;
+    struct stat info {};
+    if (::stat(dir.c_str(), &info) == 0) {
+        if (S_ISDIR(info.st_mode)) return true;
+        error = dir + " is not a directory";
+        return false;
+    }
+    if (!make_private_dirs(parent_dir(dir), error)) return false;
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+        error = "cannot create " + dir + ": " + std::strerror(errno);
+        return false;
+    }
+    return true;
+}
+
+// Waits for a direct child that is about to exit; its exit status, or nullopt.
+std::optional<int> reap_child(int pid, util::Millis timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        int status = 0;
+        pid_t done = ::waitpid(pid, &status, WNOHANG);
+        if (done == pid) return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+        if (done < 0 && errno != EINTR) return std::nullopt;
+        if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+}
+
+std::vector<std::string> shim_arguments(const LaunchRequest& request, const LocalRunnerOptions& options) {
+    std::vector<std::string> args = {"--log", request.log_path, "--status", shim_status_path(request.run_dir),
+                                     "--log-max-bytes", std::to_string(options.log_max_bytes),
+                                     "--log-keep", std::to_string(options.log_keep)};
+    if (!request.workdir.empty()) {
+        args.push_back("--workdir");
+        args.push_back(request.workdir);
+    }
+    args.push_back("--");
+    args.insert(args.end(), request.argv.begin(), request.argv.end());
+    return args;
+}
+
+// Everything before the spawn: checks, directories, no stale status, the launch file.
+std::string prepare_launch(const LaunchRequest& request, const RunnerContext& context,
+                           const LocalRunnerOptions& options) {
+    if (context.shim_path.empty()) return "agentctl-shim was not found (looked next to agentctl and on PATH)";
+    if (request.argv.empty()) return "no command to run";
+    if (request.run_dir.empty() || request.log_path.empty()) return "no run directory or log path given";
+    std::string error;
+    if (!make_private_dirs(request.run_dir, error) || !make_private_dirs(parent_dir(request.log_path), error)) {
+        return error;
+    }
+    // A status file left by an earlier run in this directory must never describe this one.
+    std::string status = shim_status_path(request.run_dir);
+    if (::unlink(status.c_str()) != 0 && errno != ENOENT) return "cannot remove " + status + ": " + std::strerror(errno);
+    LaunchRecord record;
+    record.job = request.job;
+    record.agent = request.agent;
+    record.instance = request.instance;
+    record.argv = request.argv;
+    record.environment = request.environment;
+    record.workdir = request.workdir;
+    record.run_dir = request.run_dir;
+    record.log_path = request.log_path;
+    record.status_path = status;
+    record.log_max_bytes = options.log_max_bytes;
+    record.log_keep = options.log_keep;
+    record.stop = request.stop;
+    record.restart = request.restart;
+    try {
+        write_launch_file(launch_file_path(request.run_dir), record);
+    } catch (const util::Error& failure) {
+        return failure.what();
+    }
+    return {};
+}
+
+void apply_handshake(const Handshake& handshake, int shim_pid, util::Millis timeout, StartOutcome& outcome) {
+    switch (handshake.kind) {
+        case Handshake::Kind::ok:
+            outcome.started = true;
+            outcome.handle.shim = handshake.shim;
+            outcome.handle.agent = handshake.agent;
+            return;
+        case Handshake::Kind::error:
+            outcome.error = handshake.message;
+            outcome.exit_status = reap_child(shim_pid, k_failed_shim_reap).value_or(127);
+            return;
+        case Handshake::Kind::closed: {
+            auto status = reap_child(shim_pid, k_failed_shim_reap);
+            outcome.error = "agentctl-shim exited without a handshake";
+            if (status) outcome.error += " (exit status " + std::to_string(*status) + ")";
+            outcome.exit_status = status;
+            return;
+        }
+        case Handshake::Kind::garbled:
+            outcome.error = "agentctl-shim sent an unexpected handshake: " + handshake.message;
+            break;
+        case Handshake::Kind::timed_out:
+            outcome.timed_out = true;
+            outcome.error = "agentctl-shim gave no handshake within " + util::format_duration(timeout);
+            break;
+    }
+    // Still there, in an unknown state: recorded so that the caller can stop it.
+    if (auto shim = util::process_ref(shim_pid)) outcome.handle.shim = *shim;
+}
+
+Inspection exited_from(const ShimStatus& status) {
+    Inspection inspection;
+    inspection.liveness = Liveness::exited;
+    inspection.exit_status = status.exit_status;
+    inspection.exited_at = status.exited_at;
+    if (!status.error.empty()) inspection.reason = status.error;
+    return inspection;
+}
+
+bool same_process(const util::ProcessRef& a, const util::ProcessRef& b) {
+    return a.pid == b.pid && a.start_time == b.start_time;
+}
+
+}  // namespace
+
+LocalRunner::LocalRunner(RunnerContext context, LocalRunnerOptions options)
+    : m_context(std::move(context)), m_options(options) {}
+
+std::vector<StartOutcome> LocalRunner::start(const std::vector<LaunchRequest>& requests) {
+    std::vector<StartOutcome> outcomes(requests.size());
+    std::vector<int> fds(requests.size(), -1);
+    std::vector<int> pids(requests.size(), -1);
+    // Spawn every shim first and read the handshakes together: a batch of 200 agents costs one
+    // round of process start-ups, not 200 sequential waits.
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+        const auto& request = requests[i];
+        auto& outcome = outcomes[i];
+        outcome.handle.host = k_local_host;
+        outcome.handle.run_dir = request.run_dir;
+        outcome.handle.log_path = request.log_path;
+        outcome.error = prepare_launch(request, m_context, m_options);
+        if (!outcome.error.empty()) continue;
+        SpawnedShim spawned = spawn_shim(m_context.shim_path, shim_arguments(request, m_options), request.environment);
+        if (!spawned.error.empty()) {
+            outcome.error = spawned.error;
+            continue;
+        }
+        fds[i] = spawned.handshake_fd;
+        pids[i] = spawned.pid;
+    }
+    std::vector<Handshake> handshakes = read_handshakes(fds, m_options.handshake_timeout);
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+        if (pids[i] > 0) apply_handshake(handshakes[i], pids[i], m_options.handshake_timeout, outcomes[i]);
+    }
+    return outcomes;
+}
+
+Inspection LocalRunner::inspect(const InstanceHandle& handle) {
+    Inspection inspection;
+    if (util::process_matches(handle.agent)) {
+        inspection.liveness = Liveness::running;
+        return inspection;
+    }
+    reap_if_own_zombie(handle.shim);
+    std::string path = shim_status_path(handle.run_dir);
+    auto describes_agent = [&](const std::optional<ShimStatus>& status) {
+        return status && (handle.agent.empty() || same_process(status->agent, handle.agent));
+    };
+    auto status = handle.run_dir.empty() ? std::nullopt : read_shim_status(path);
+    if (describes_agent(status) && status->exited) return exited_from(*status);
+    // The agent is gone but its shim may be writing the exit down right now.
+    if (describes_agent(status) && util::process_matches(handle.shim)) {
+        auto deadline = std::chrono::steady_clock::now() + k_status_settle;
+        while (std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            status = read_shim_status(path);
+            if (describes_agent(status) && status->exited) return exited_from(*status);
+        }
+    }
+    if (describes_agent(status)) {
+        inspection.liveness = Liveness::exited;
+        inspection.reason = "the agent (pid " + std::to_string(handle.agent.pid) +
+                            ") is gone and its shim recorded no exit (both killed?)";
+        return inspection;
+    }
+    inspection.liveness = Liveness::missing;
+    inspection.reason = handle.agent.empty() ? "no agent process was recorded"
+                                             : "no process " + std::to_string(handle.agent.pid) +
+                                                   " with the recorded start time, and no status file";
+    return inspection;
+}
+
+StopOutcome LocalRunner::stop(const InstanceHandle& handle, const StopOptions& options) {
+    StopOutcome outcome;
+    auto signal = options.force ? std::optional<int>(SIGKILL) : signal_number(options.signal);
+    if (!signal) {
+        outcome.message = "unknown signal " + options.signal;
+        return outcome;
+    }
+    if (util::process_matches(handle.agent)) return stop_running(handle, options, *signal);
+
+    // Not running under the recorded identity: never signal. Either it already exited (gone,
+    // or its exit is on record), or its pid now belongs to some other process.
+    auto status = handle.run_dir.empty() ? std::nullopt : read_shim_status(shim_status_path(handle.run_dir));
+    bool exit_recorded = status && status->exited && same_process(status->agent, handle.agent);
+    bool pid_reused = !handle.agent.empty() && util::process_start_time(handle.agent.pid).has_value();
+    if (pid_reused && !exit_recorded) {
+        outcome.refused = true;
+        outcome.message = "pid " + std::to_string(handle.agent.pid) +
+                          " is no longer the recorded agent (its start time differs); nothing was signalled";
+        return outcome;
+    }
+    wait_until_gone(handle.shim, m_options.shim_exit_wait);
+    outcome.stopped = true;
+    outcome.message = "already exited";
+    return outcome;
+}
+
+StopOutcome LocalRunner::stop_running(const InstanceHandle& handle, const StopOptions& options, int signal) {
+    StopOutcome outcome;
+    signal_group(handle.agent, signal);
+    if (options.force) {
+        outcome.killed = true;
+    } else if (!wait_until_gone(handle.agent, options.timeout)) {
+        // Identity is checked again: in the meantime the pid may have been freed and reused.
+        if (util::process_matches(handle.agent)) signal_group(handle.agent, SIGKILL);
+        outcome.killed = true;
+    }
+    if (!wait_until_gone(handle.agent, k_after_kill_wait)) {
+        outcome.message = "pid " + std::to_string(handle.agent.pid) + " is still running after SIGKILL";
+        return outcome;
+    }
+    // The shim writes the exit down and drains the output (at most 1 s more), then exits.
+    if (!wait_until_gone(handle.shim, m_options.shim_exit_wait)) {
+        outcome.message = "the agent stopped but its shim (pid " + std::to_string(handle.shim.pid) + ") did not exit";
+    }
+    outcome.stopped = true;
+    return outcome;
+}
+
+void LocalRunner::read_logs(const InstanceHandle& handle, const LogOptions& options,
+                            const std::function<void(const LogLine&)>& sink) {
+    if (handle.log_path.empty()) return;
+    read_log(handle.log_path, options, sink);
+}
+
+ExecResult LocalRunner::exec(const InstanceHandle& handle, const std::vector<std::string>& argv,
+                             util::Millis timeout) {
+    LocalCommand command;
+    command.argv = argv;
+    command.timeout = timeout;
+    // As `docker exec` does: the agent's working directory and environment when they are on
+    // record, else "/" and agentctl's own environment.
+    if (!handle.run_dir.empty()) {
+        if (auto launch = read_launch_file(launch_file_path(handle.run_dir))) {
+            if (!launch->workdir.empty()) command.workdir = launch->workdir;
+            command.environment = launch->environment;
+        }
+    }
+    return run_local_command(command);
+}
+
+std::string find_shim_executable() {
+    auto executable = [](const std::string& path) { return ::access(path.c_str(), X_OK) == 0; };
+    char self[4096];
+    ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+        self[n] = '\0';
+        std::string beside = parent_dir(self) + "/agentctl-shim";
+        if (executable(beside)) return beside;
+    }
+    const char* path = std::getenv("PATH");
+    std::string dirs = path ? path : "";
+    std::size_t start = 0;
+    while (start <= dirs.size()) {
+        auto end = dirs.find(':', start);
+        if (end == std::string::npos) end = dirs.size();
+        std::string dir = dirs.substr(start, end - start);
+        if (!dir.empty() && executable(dir + "/agentctl-shim")) return dir + "/agentctl-shim";
+        start = end + 1;
+    }
+    return {};
+}
+
+}  // namespace agentctl::runners

@@ -1,0 +1,39 @@
+// The kind -> factory table behind make_runner (runner.hpp). Later runners (SSH, Docker) are one
+// row each.
+
+#include <memory>
+
+#include "runners/dry_run_runner.hpp"
+#include "runners/local_runner.hpp"
+#include "runners/runner.hpp"
+#include "util/errors.hpp"
+
+namespace agentctl::runners {
+
+namespace {
+
+using Factory = std::unique_ptr<Runner> (*)(const RunnerContext&);
+
+struct RunnerKind {
+    spec::Target target;
+    Factory factory;
+};
+
+std::unique_ptr<Runner> make_local(const RunnerContext& context) { return std::make_unique<LocalRunner>(context); }
+
+constexpr RunnerKind k_runner_kinds[] = {
+    {spec::Target::localhost, make_local},
+};
+
+}  // namespace
+
+std::unique_ptr<Runner> make_runner(spec::Target target, const RunnerContext& context) {
+    if (context.dry_run) return std::make_unique<DryRunRunner>(target);
+    for (const auto& kind : k_runner_kinds) {
+        if (kind.target == target) return kind.factory(context);
+    }
+    throw util::OperationError(std::string("agentctl cannot deploy ") + spec::target_name(target) +
+                               " agents yet (agent targets remote/container arrive with later releases)");
+}
+
+}  // namespace agentctl::runners

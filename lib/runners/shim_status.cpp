@@ -1,0 +1,68 @@
+#include "runners/shim_status.hpp"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "runners/log_file.hpp"
+
+namespace agentctl::runners {
+
+namespace {
+
+using nlohmann::json;
+
+std::optional<Clock::time_point> time_field(const json& object, const char* name) {
+    auto found = object.find(name);
+    if (found == object.end() || !found->is_string()) return std::nullopt;
+    return parse_utc_time(found->get<std::string>());
+}
+
+std::optional<int> int_field(const json& object, const char* name) {
+    auto found = object.find(name);
+    if (found == object.end() || !found->is_number_integer()) return std::nullopt;
+    return found->get<int>();
+}
+
+util::ProcessRef process_field(const json& object, const char* pid, const char* start) {
+    util::ProcessRef ref;
+    auto found_pid = object.find(pid);
+    auto found_start = object.find(start);
+    if (found_pid != object.end() && found_pid->is_number_integer()) ref.pid = found_pid->get<int>();
+    if (found_start != object.end() && found_start->is_number_unsigned()) {
+        ref.start_time = found_start->get<std::uint64_t>();
+    }
+    return ref;
+}
+
+}  // namespace
+
+std::string shim_status_path(const std::string& run_dir) { return run_dir + "/status.json"; }
+
+std::optional<ShimStatus> parse_shim_status(const std::string& text) {
+    json object = json::parse(text, nullptr, false);
+    if (object.is_discarded() || !object.is_object()) return std::nullopt;
+    if (int_field(object, "version") != 1) return std::nullopt;
+    ShimStatus status;
+    status.shim = process_field(object, "shim_pid", "shim_start");
+    status.agent = process_field(object, "agent_pid", "agent_start");
+    auto state = object.find("state");
+    status.exited = state != object.end() && state->is_string() && state->get<std::string>() == "exited";
+    status.started_at = time_field(object, "started_at");
+    status.exit_status = int_field(object, "exit_status");
+    status.signal = int_field(object, "signal");
+    status.exited_at = time_field(object, "exited_at");
+    auto error = object.find("error");
+    if (error != object.end() && error->is_string()) status.error = error->get<std::string>();
+    return status;
+}
+
+std::optional<ShimStatus> read_shim_status(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) return std::nullopt;
+    std::stringstream text;
+    text << in.rdbuf();
+    return parse_shim_status(text.str());
+}
+
+}  // namespace agentctl::runners
