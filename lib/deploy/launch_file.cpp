@@ -1,0 +1,150 @@
+#include "deploy/launch_file.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "util/errors.hpp"
+
+namespace agentctl::deploy {
+namespace {
+
+using nlohmann::json;
+
+const char* health_kind_name(spec::HealthKind kind) {
+    switch (kind) {
+        case spec::HealthKind::http: return "http";
+        case spec::HealthKind::tcp: return "tcp";
+        case spec::HealthKind::exec: return "exec";
+        case spec::HealthKind::none: break;
+    }
+    return "none";
+}
+
+spec::HealthKind health_kind_of(const std::string& name) {
+    if (name == "http") return spec::HealthKind::http;
+    if (name == "tcp") return spec::HealthKind::tcp;
+    if (name == "exec") return spec::HealthKind::exec;
+    return spec::HealthKind::none;
+}
+
+spec::RestartPolicy restart_policy_of(const std::string& name) {
+    if (name == "on-failure") return spec::RestartPolicy::on_failure;
+    if (name == "always") return spec::RestartPolicy::always;
+    return spec::RestartPolicy::no;
+}
+
+json to_json(const LaunchRecord& record) {
+    const auto& r = record.request;
+    json env = json::array();
+    for (const auto& var : r.environment) env.push_back({{"name", var.name}, {"value", var.value}, {"secret", var.secret}});
+    return {
+        {"version", 1},
+        {"job", r.job}, {"agent", r.agent}, {"instance", r.instance},
+        {"target", spec::target_name(r.target)}, {"host", r.host},
+        {"argv", r.argv}, {"environment", env}, {"workdir", r.workdir},
+        {"run_dir", r.run_dir}, {"log_path", r.log_path},
+        {"stop", {{"signal", r.stop.signal}, {"timeout_ms", r.stop.timeout.count()}}},
+        {"restart", {{"policy", spec::restart_policy_name(r.restart.policy)},
+                     {"max_restarts", r.restart.max_restarts},
+                     {"backoff_ms", r.restart.backoff.count()},
+                     {"max_backoff_ms", r.restart.max_backoff.count()}}},
+        {"health", {{"kind", health_kind_name(record.health.kind)}, {"http_path", record.health.http_path},
+                    {"exec", record.health.exec}, {"interval_ms", record.health.interval.count()},
+                    {"timeout_ms", record.health.timeout.count()}, {"retries", record.health.retries},
+                    {"start_period_ms", record.health.start_period.count()}}},
+        {"url", record.url}, {"spec_hash", record.spec_hash}, {"revision", record.revision}, {"stage", record.stage},
+    };
+}
+
+spec::Target target_of(const std::string& name) {
+    if (name == "remote") return spec::Target::remote;
+    if (name == "container") return spec::Target::container;
+    if (name == "kubernetes") return spec::Target::kubernetes;
+    return spec::Target::localhost;
+}
+
+LaunchRecord from_json(const json& j) {
+    LaunchRecord record;
+    auto& r = record.request;
+    r.job = j.at("job").get<std::string>();
+    r.agent = j.at("agent").get<std::string>();
+    r.instance = j.at("instance").get<std::string>();
+    r.target = target_of(j.at("target").get<std::string>());
+    r.host = j.at("host").get<std::string>();
+    r.argv = j.at("argv").get<std::vector<std::string>>();
+    for (const auto& var : j.at("environment")) {
+        r.environment.push_back({var.at("name").get<std::string>(), var.at("value").get<std::string>(),
+                                 var.at("secret").get<bool>(), {}});
+    }
+    r.workdir = j.at("workdir").get<std::string>();
+    r.run_dir = j.at("run_dir").get<std::string>();
+    r.log_path = j.at("log_path").get<std::string>();
+    r.stop.signal = j.at("stop").at("signal").get<std::string>();
+    r.stop.timeout = util::Millis(j.at("stop").at("timeout_ms").get<long long>());
+    const auto& restart = j.at("restart");
+    r.restart.policy = restart_policy_of(restart.at("policy").get<std::string>());
+    r.restart.max_restarts = restart.at("max_restarts").get<int>();
+    r.restart.backoff = util::Millis(restart.at("backoff_ms").get<long long>());
+    r.restart.max_backoff = util::Millis(restart.at("max_backoff_ms").get<long long>());
+    const auto& health = j.at("health");
+    record.health.kind = health_kind_of(health.at("kind").get<std::string>());
+    record.health.http_path = health.at("http_path").get<std::string>();
+    record.health.exec = health.at("exec").get<std::vector<std::string>>();
+    record.health.interval = util::Millis(health.at("interval_ms").get<long long>());
+    record.health.timeout = util::Millis(health.at("timeout_ms").get<long long>());
+    record.health.retries = health.at("retries").get<int>();
+    record.health.start_period = util::Millis(health.at("start_period_ms").get<long long>());
+    record.url = j.at("url").get<std::string>();
+    record.spec_hash = j.at("spec_hash").get<std::string>();
+    record.revision = j.at("revision").get<int>();
+    record.stage = j.at("stage").get<int>();
+    return record;
+}
+
+}  // namespace
+
+void write_launch_record(const LaunchRecord& record) {
+    const std::string& dir = record.request.run_dir;
+    const std::string path = dir + "/instance.json";
+    const std::string temp = path + ".tmp";
+    std::string text = to_json(record).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    // O_EXCL is not used: a leftover temporary file from a crashed run is simply replaced.
+    int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) throw util::OperationError("cannot write " + temp + ": " + std::strerror(errno));
+    ::fchmod(fd, 0600);
+    std::size_t written = 0;
+    while (written < text.size()) {
+        ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            int error = errno;
+            ::close(fd);
+            throw util::OperationError("cannot write " + temp + ": " + std::strerror(error));
+        }
+        written += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    if (::rename(temp.c_str(), path.c_str()) != 0) {
+        throw util::OperationError("cannot rename " + temp + " to " + path + ": " + std::strerror(errno));
+    }
+}
+
+std::optional<LaunchRecord> read_launch_record(const std::string& run_dir) {
+    std::ifstream in(run_dir + "/instance.json");
+    if (!in) return std::nullopt;
+    try {
+        json j = json::parse(in);
+        return from_json(j);
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+}  // namespace agentctl::deploy

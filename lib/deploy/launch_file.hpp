@@ -1,0 +1,32 @@
+#pragma once
+// The per-instance launch record: everything a later stop, restart or rollback needs to act on an
+// instance without the job file — argv, environment (secrets included), workdir, stop, restart
+// and health settings. Kept at <run_dir>/instance.json, owner-only (0600), as systemd and Docker
+// keep theirs; never in the database, never printed.
+
+#include <optional>
+#include <string>
+
+#include "runners/runner.hpp"
+#include "spec/job_spec.hpp"
+
+namespace agentctl::deploy {
+
+/// What is launched, and how it is checked and stopped.
+struct LaunchRecord {
+    runners::LaunchRequest request;
+    spec::HealthSpec health;
+    std::string url;        ///< the URL agentctl probes
+    std::string spec_hash;
+    int revision = 0;
+    int stage = 0;
+};
+
+/// Writes `record` to <request.run_dir>/instance.json (0600, written to a temporary name and
+/// renamed into place). Throws util::OperationError on I/O failure.
+void write_launch_record(const LaunchRecord& record);
+
+/// Reads <run_dir>/instance.json; nullopt when it is missing or unreadable.
+std::optional<LaunchRecord> read_launch_record(const std::string& run_dir);
+
+}  // namespace agentctl::deploy

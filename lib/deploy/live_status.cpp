@@ -1,0 +1,95 @@
+#include "deploy/live_status.hpp"
+
+#include "deploy/launch_file.hpp"
+#include "runners/health_probe.hpp"
+
+namespace agentctl::deploy {
+
+runners::InstanceHandle handle_of(const state::InstanceRecord& record) {
+    runners::InstanceHandle handle;
+    handle.host = record.host;
+    handle.shim = record.shim;
+    handle.agent = record.agent_process;
+    handle.container_id = record.container_id;
+    handle.run_dir = record.run_dir;
+    handle.log_path = record.log_path;
+    return handle;
+}
+
+spec::Target target_of(const state::InstanceRecord& record) {
+    if (record.target == "remote") return spec::Target::remote;
+    if (record.target == "container") return spec::Target::container;
+    if (record.target == "kubernetes") return spec::Target::kubernetes;
+    return spec::Target::localhost;
+}
+
+namespace {
+
+// The status of an instance that is not running, from what the state says was intended.
+std::string status_when_down(const state::InstanceRecord& record, runners::Liveness liveness) {
+    if (record.status == "stopped" || record.status == "stopping") return "stopped";
+    if (liveness == runners::Liveness::missing) return "missing";
+    if (record.status == "failed") return "failed";
+    return "exited";
+}
+
+}  // namespace
+
+std::vector<LiveStatus> observe_instances(const std::vector<state::InstanceRecord>& records, const RunnerSource& runners,
+                                          runners::HealthProber& prober, bool probe_health) {
+    std::vector<LiveStatus> out(records.size());
+    std::vector<runners::ProbeRequest> probes;
+    std::vector<std::size_t> probed;
+
+    for (std::size_t i = 0; i < records.size(); ++i) {
+        const auto& record = records[i];
+        LiveStatus& live = out[i];
+        live.instance = record.instance;
+        runners::Runner& runner = runners(target_of(record));
+        runners::Inspection inspection = runner.inspect(handle_of(record));
+        live.liveness = inspection.liveness;
+        live.exit_status = inspection.exit_status ? inspection.exit_status : record.exit_status;
+        live.detail = inspection.reason;
+        if (inspection.liveness == runners::Liveness::unknown) {
+            live.status = "unknown";
+            continue;
+        }
+        if (inspection.liveness != runners::Liveness::running) {
+            live.status = status_when_down(record, inspection.liveness);
+            continue;
+        }
+        live.status = "running";
+        if (!probe_health) continue;
+        auto launch = read_launch_record(record.run_dir);
+        if (!launch) continue;
+        const spec::HealthSpec& health = launch->health;
+        if (health.kind == spec::HealthKind::none) continue;
+        if (health.kind == spec::HealthKind::exec) {
+            runners::ExecResult result = runner.exec(handle_of(record), health.exec, health.timeout);
+            bool ok = result.exit_status == 0 && !result.timed_out;
+            live.status = ok ? "healthy" : (record.status == "starting" ? "starting" : "unhealthy");
+            live.detail = result.timed_out ? "exec check timed out" : "exec check exit status " + std::to_string(result.exit_status);
+            continue;
+        }
+        if (launch->url.empty()) continue;
+        probes.push_back(runners::make_probe_request(health, launch->url));
+        probed.push_back(i);
+    }
+
+    if (!probes.empty()) {
+        std::vector<runners::ProbeResult> results = prober.probe(probes);
+        for (std::size_t k = 0; k < probed.size(); ++k) {
+            LiveStatus& live = out[probed[k]];
+            const auto& record = records[probed[k]];
+            live.detail = results[k].detail;
+            if (results[k].healthy) {
+                live.status = "healthy";
+            } else {
+                live.status = record.status == "starting" ? "starting" : "unhealthy";
+            }
+        }
+    }
+    return out;
+}
+
+}  // namespace agentctl::deploy
