@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_set>
 #include <string>
 #include <vector>
 
@@ -56,12 +57,13 @@ public:
         for (const AgentSpec& agent : job.agents) {
             if (!agent.id.empty()) {
                 m_ids.push_back(agent.id);
+                m_known.insert(agent.id);
             }
         }
     }
 
     void check(const IdRef& ref, const std::string& where) {
-        if (ref.id.empty() || std::find(m_ids.begin(), m_ids.end(), ref.id) != m_ids.end()) {
+        if (ref.id.empty() || m_known.count(ref.id)) {
             return;
         }
         const std::string suggestion = util::did_you_mean(ref.id, m_ids);
@@ -82,6 +84,7 @@ public:
 
 private:
     Diagnostics& m_out;
+    std::unordered_set<std::string> m_known;  // for lookups: jobs may have 10,000 agents
     std::vector<std::string> m_ids;
 };
 
@@ -308,9 +311,11 @@ std::vector<Listener> listeners_of(const AgentSpec& agent) {
 }
 
 void check_ports(const JobSpec& job, Diagnostics& out) {
-    std::vector<Listener> taken;
+    // Only listeners on the same machine and port can clash: group them so large jobs stay linear.
+    std::map<std::pair<std::string, int>, std::vector<Listener>> taken_by_port;
     for (const AgentSpec& agent : job.agents) {
         for (const Listener& listener : listeners_of(agent)) {
+            auto& taken = taken_by_port[{listener.machine, listener.port}];
             for (const Listener& other : taken) {
                 const bool overlap = listener.address == other.address || listener.address == "*" || other.address == "*";
                 if (other.agent != listener.agent && other.machine == listener.machine && other.port == listener.port &&

@@ -1,4 +1,6 @@
 #pragma once
+
+#include <stdexcept>
 // Small builders for hand-made JobSpecs in the plan tests (no YAML, so the resolver is tested
 // on its own).
 
@@ -77,9 +79,9 @@ inline Plan must_plan(const spec::JobSpec& job, const ResolveOptions& opts = opt
 }
 
 inline const PlannedAgent& agent_of(const Plan& plan, const std::string& id) {
-    static const PlannedAgent k_missing{};
     const PlannedAgent* agent = plan.find(id);
-    return agent ? *agent : k_missing;
+    if (!agent) throw std::runtime_error("no agent '" + id + "' in the plan");
+    return *agent;
 }
 
 inline std::vector<std::string> instance_urls(const PlannedAgent& agent) {
