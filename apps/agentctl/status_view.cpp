@@ -1,0 +1,161 @@
+#include "status_view.hpp"
+
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "console.hpp"
+#include "deploy/live_status.hpp"
+#include "deploy_context.hpp"
+#include "table.hpp"
+#include "util/process.hpp"
+
+namespace agentctl::cli {
+namespace {
+
+std::string this_host() {
+    char name[256] = {};
+    if (::gethostname(name, sizeof name - 1) != 0) return {};
+    return name;
+}
+
+// A deploy is in progress when the job's lock has an owner that provably still runs; an owner
+// on another host or boot cannot be checked from here and is believed.
+bool deploy_lock_live(state::StateStore& store, const std::string& job) {
+    const auto owner = store.lock_owner(job);
+    if (!owner) return false;
+    if (owner->host != this_host() || owner->boot_id != util::boot_id()) return true;
+    return util::process_matches(owner->process);
+}
+
+nlohmann::ordered_json nullable(const std::string& text) {
+    return text.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(text);
+}
+
+template <typename T>
+nlohmann::ordered_json nullable(const std::optional<T>& value) {
+    return value ? nlohmann::ordered_json(*value) : nlohmann::ordered_json(nullptr);
+}
+
+Style style_of_job(const std::string& status) {
+    if (status == "running") return Style::success;
+    if (status == "failed") return Style::error;
+    if (status == "stopped") return Style::note;
+    return Style::warning;
+}
+
+std::string or_dash(const std::string& text) { return text.empty() ? "-" : text; }
+
+}  // namespace
+
+std::size_t JobView::up() const {
+    std::size_t count = 0;
+    for (const auto& agent : agents) count += instance_is_up(agent.status) ? 1 : 0;
+    return count;
+}
+
+bool instance_is_up(const std::string& status) { return status == "healthy" || status == "running"; }
+
+std::string derive_job_status(const state::JobRecord& job, const std::vector<std::string>& instance_statuses,
+                              bool deploy_in_progress) {
+    std::size_t up = 0;
+    for (const auto& status : instance_statuses) up += instance_is_up(status) ? 1 : 0;
+    if (job.desired == "stopped") return up == 0 ? "stopped" : "failed";
+    if (job.status == "deploying" && deploy_in_progress) return "deploying";
+    if (job.status == "failed" || up == 0) return "failed";
+    return up == instance_statuses.size() ? "running" : "degraded";
+}
+
+JobView observe_job(DeployContext& context, const state::JobRecord& job) {
+    JobView view;
+    view.name = job.name;
+    view.revision = job.revision;
+    view.file = job.file;
+    view.updated_at = job.updated_at;
+    const auto records = context.store().instances(job.name);
+    const auto live = deploy::observe_instances(
+        records, [&context](spec::Target target) -> runners::Runner& { return context.runner(target); },
+        context.prober());
+
+    std::vector<std::string> statuses;
+    for (std::size_t i = 0; i < records.size(); ++i) {
+        const auto& record = records[i];
+        AgentView agent;
+        agent.id = record.agent;
+        agent.instance = record.instance;
+        agent.host = record.host;
+        agent.target = record.target;
+        agent.status = live[i].status;
+        if (live[i].liveness == runners::Liveness::running && !record.agent_process.empty()) {
+            agent.pid = record.agent_process.pid;
+        }
+        agent.container = record.container_id;
+        agent.url = record.url;
+        agent.restarts = record.restarts;
+        agent.exit_status = live[i].exit_status;
+        agent.last_health = live[i].detail.empty() ? record.last_health : live[i].detail;
+        statuses.push_back(agent.status);
+        view.agents.push_back(std::move(agent));
+    }
+    const bool in_progress = job.status == "deploying" && deploy_lock_live(context.store(), job.name);
+    view.status = derive_job_status(job, statuses, in_progress);
+    return view;
+}
+
+std::string status_json(const std::vector<JobView>& jobs) {
+    auto list = nlohmann::ordered_json::array();
+    for (const auto& job : jobs) {
+        auto agents = nlohmann::ordered_json::array();
+        for (const auto& agent : job.agents) {
+            agents.push_back({{"id", agent.id},
+                              {"instance", agent.instance},
+                              {"host", agent.host},
+                              {"target", agent.target},
+                              {"status", agent.status},
+                              {"pid", nullable(agent.pid)},
+                              {"container", nullable(agent.container)},
+                              {"url", nullable(agent.url)},
+                              {"restarts", agent.restarts},
+                              {"exit_status", nullable(agent.exit_status)}});
+        }
+        list.push_back({{"name", job.name}, {"status", job.status}, {"revision", job.revision}, {"agents", agents}});
+    }
+    nlohmann::ordered_json document = {{"jobs", list}};
+    return document.dump(2) + "\n";
+}
+
+std::string render_status_table(const std::vector<JobView>& jobs, bool wide, const Console& console) {
+    std::string out;
+    for (std::size_t j = 0; j < jobs.size(); ++j) {
+        const auto& job = jobs[j];
+        if (j > 0) out += "\n";
+        out += fmt::format("{} {}: {} (revision {}, {}/{} up)\n", console.paint(Stream::out, Style::heading, "Job"),
+                           console.paint(Stream::out, Style::heading, job.name),
+                           console.paint(Stream::out, style_of_job(job.status), job.status), job.revision, job.up(),
+                           job.agents.size());
+        if (job.agents.empty()) {
+            out += "  no instances\n";
+            continue;
+        }
+        std::vector<std::string> headers = {"AGENT", "STATUS", "TARGET", "HOST", "URL"};
+        if (wide) headers.insert(headers.end(), {"PID", "RESTARTS", "EXIT", "LAST HEALTH"});
+        Table table(headers);
+        for (const auto& agent : job.agents) {
+            std::vector<std::string> row = {agent.instance, agent.status, agent.target, or_dash(agent.host),
+                                            or_dash(agent.url)};
+            if (wide) {
+                row.push_back(agent.pid ? std::to_string(*agent.pid) : "-");
+                row.push_back(std::to_string(agent.restarts));
+                row.push_back(agent.exit_status ? std::to_string(*agent.exit_status) : "-");
+                row.push_back(or_dash(agent.last_health));
+            }
+            table.add_row(std::move(row));
+        }
+        out += console.paint(Stream::out, Style::heading, table.render_header({}, "  ")) + "\n";
+        out += table.render_rows({}, "  ");
+    }
+    return out;
+}
+
+}  // namespace agentctl::cli
