@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <map>
+#include <set>
 
 #include "deploy/change_set.hpp"
 #include "deploy/instance_ops.hpp"
@@ -168,6 +169,7 @@ private:
             m_replaced.insert(m_replaced.end(), old.begin(), old.end());
             if (!m_ops.start_and_wait(slots, m_started)) {
                 m_failure = m_ops.failure();
+                note_unstarted(slots);
                 return false;
             }
             if (m_d.m_interrupted()) return interrupted();
@@ -194,6 +196,45 @@ private:
             tx->commit();
         }
         return true;
+    }
+
+    // Instances of the failed wave whose start itself failed are not in m_started, yet their rows
+    // belong to this deploy, and a start that timed out may have left a shim behind.
+    void note_unstarted(const std::vector<Slot>& slots) {
+        std::set<std::string> started;
+        for (const auto& instance : m_started) started.insert(instance.launch.request.instance);
+        std::map<std::string, state::InstanceRecord> rows;
+        for (auto& row : m_d.m_store.instances(m_plan.job)) rows[row.instance] = row;
+        for (const auto& slot : slots) {
+            const std::string& name = slot.launch.request.instance;
+            if (started.count(name)) continue;
+            auto row = rows.find(name);
+            runners::InstanceHandle handle = row == rows.end() ? runners::InstanceHandle{} : handle_of(row->second);
+            m_unstarted.push_back({slot.launch, handle});
+        }
+    }
+
+    static bool has_process(const runners::InstanceHandle& handle) {
+        return !handle.shim.empty() || !handle.agent.empty() || !handle.container_id.empty();
+    }
+
+    // After a rollback: rows this deploy created for instances that never ran are deleted, and an
+    // instance that was recorded but down before this deploy gets its old row back (roll_back only
+    // restores the ones that were running).
+    void restore_rows(state::WriteTx& tx) {
+        std::map<std::string, const InstanceChange*> changes;
+        for (const auto& change : m_changes) changes[change.instance] = &change;
+        std::set<std::string> touched;
+        for (const auto& instance : m_started) touched.insert(instance.launch.request.instance);
+        for (const auto& instance : m_unstarted) touched.insert(instance.launch.request.instance);
+        for (const auto& name : touched) {
+            const InstanceChange* change = changes.at(name);
+            if (change->recorded && !change->was_alive) {
+                tx.upsert_instance(*change->recorded);
+            } else if (!change->recorded) {
+                tx.delete_instance(m_plan.job, name);
+            }
+        }
     }
 
     bool interrupted() {
@@ -233,11 +274,16 @@ private:
         bool restored_all = true;
         if (rollback) {
             m_d.m_observer.begin("rollback", m_plan.job, m_revision);
-            restored_all = m_ops.roll_back(m_started, m_replaced);
+            std::vector<StartedInstance> undo = m_started;
+            for (const auto& instance : m_unstarted) {
+                if (has_process(instance.handle)) undo.push_back(instance);
+            }
+            restored_all = m_ops.roll_back(undo, m_replaced);
             m_result.rolled_back = true;
             if (!m_failure.interrupted) outcome = "rolled-back";
         }
         auto tx = m_d.m_store.begin();
+        if (rollback) restore_rows(*tx);
         tx->finish_revision(m_plan.job, m_revision, outcome);
         state::JobRecord job = *m_d.m_store.job(m_plan.job);
         bool had_revision = m_previous && m_previous->revision > 0;
@@ -267,6 +313,7 @@ private:
     std::vector<InstanceChange> m_changes;
     std::vector<StartedInstance> m_started;           ///< started by this deploy, in start order
     std::vector<state::InstanceRecord> m_replaced;   ///< stopped by this deploy to be replaced
+    std::vector<StartedInstance> m_unstarted;         ///< whose start failed (handle: what is known)
     std::string m_plan_json;
     int m_revision = 0;
     Failure m_failure;

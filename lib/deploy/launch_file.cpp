@@ -110,8 +110,24 @@ LaunchRecord from_json(const json& j) {
 
 }  // namespace
 
+namespace {
+
+// mkdir -p with mode 0700: the run dir holds the launch record, secrets included.
+void make_private_dirs(const std::string& dir) {
+    for (std::size_t at = 1; at <= dir.size(); ++at) {
+        if (at != dir.size() && dir[at] != '/') continue;
+        const std::string prefix = dir.substr(0, at);
+        if (::mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST) {
+            throw util::OperationError("cannot create " + prefix + ": " + std::strerror(errno));
+        }
+    }
+}
+
+}  // namespace
+
 void write_launch_record(const LaunchRecord& record) {
     const std::string& dir = record.request.run_dir;
+    make_private_dirs(dir);
     const std::string path = dir + "/instance.json";
     const std::string temp = path + ".tmp";
     std::string text = to_json(record).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";

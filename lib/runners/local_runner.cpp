@@ -245,6 +245,18 @@ StopOutcome LocalRunner::stop(const InstanceHandle& handle, const StopOptions& o
                           " is no longer the recorded agent (its start time differs); nothing was signalled";
         return outcome;
     }
+    // A start that timed out may have left a shim with no agent recorded: stop it too, by its
+    // own proven identity (it is the leader of its own process group).
+    if (handle.agent.empty() && util::process_matches(handle.shim)) {
+        signal_group(handle.shim, SIGTERM);
+        if (!wait_until_gone(handle.shim, m_options.shim_exit_wait) && util::process_matches(handle.shim)) {
+            signal_group(handle.shim, SIGKILL);
+            wait_until_gone(handle.shim, k_after_kill_wait);
+        }
+        outcome.stopped = !util::process_matches(handle.shim);
+        outcome.message = "stopped a shim whose agent never started";
+        return outcome;
+    }
     wait_until_gone(handle.shim, m_options.shim_exit_wait);
     outcome.stopped = true;
     outcome.message = "already exited";
