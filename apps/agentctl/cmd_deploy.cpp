@@ -184,7 +184,14 @@ int run_dry(const DeployVerbOptions& options, const GlobalOptions& globals, cons
 
     if (have_state) {
         DeployContext context(globals);
-        if (context.store().job(plan.job)) {
+        if (const auto recorded = context.store().job(plan.job)) {
+            // The deploy itself would refuse this (AgentDeployer's ownership check): say so now.
+            const std::string file = absolute_path(options.file);
+            if (recorded->file != file && !options.force) {
+                throw util::OperationError("job '" + plan.job + "' was deployed from " + recorded->file + ", not " +
+                                           file + "; use --name to deploy this file under another name, or --force "
+                                           "to replace it");
+            }
             auto observer = deploy::make_observer(deploy::ProgressStyle::quiet, std::cerr, false);
             plan.changes = context.make_deployer(*observer)->changes(plan, options.force_recreate);
         }

@@ -54,8 +54,8 @@ int run_status(const StatusOptions& options, const GlobalOptions& globals) {
     }
     if (!options.check) return 0;
     for (const auto& view : views) {
-        // A job with no instance at all (its first deploy never got one running) is not up either.
-        if (view.agents.empty()) return static_cast<int>(util::ExitCode::failed);
+        // A job with no instance, or one whose deploy did not finish, is not up either.
+        if (view.agents.empty() || view.status != "running") return static_cast<int>(util::ExitCode::failed);
         for (const auto& agent : view.agents) {
             if (!instance_is_up(agent.status)) return static_cast<int>(util::ExitCode::failed);
         }
@@ -70,7 +70,7 @@ Verb setup_status(CLI::App& app, const GlobalOptions& globals) {
     auto* command = app.add_subcommand("status", "Show the live status of deployed jobs and their agents");
     command->add_option("job", options->job, "Only this job")->type_name("JOB");
     command->add_flag("--check", options->check,
-                      "Exit 1 unless every instance is healthy or running (a job without instances fails too)");
+                      "Exit 1 unless every job is running: every instance healthy or running");
     command->footer("Formats: -o table (default), wide, json, yaml. Exit status: 0, 1 (--check: not all up), 4 no such job.");
     return {command, [options, &globals] { return run_status(*options, globals); }};
 }

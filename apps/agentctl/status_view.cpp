@@ -64,6 +64,9 @@ std::string derive_job_status(const state::JobRecord& job, const std::vector<std
     if (job.desired == "stopped") return up == 0 ? "stopped" : "failed";
     if (job.status == "deploying" && deploy_in_progress) return "deploying";
     if (job.status == "failed" || up == 0) return "failed";
+    // A deploy that died half-way (its lock owner is gone): never deployed at all is a failure;
+    // otherwise the job runs, but not as last asked.
+    if (job.status == "deploying") return job.revision == 0 ? "failed" : "degraded";
     return up == instance_statuses.size() ? "running" : "degraded";
 }
 

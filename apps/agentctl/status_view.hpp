@@ -47,7 +47,8 @@ bool instance_is_up(const std::string& status);
 
 /// The job status from what state records and what was observed: stopped (desired stopped and
 /// nothing up), deploying (recorded deploying while the lock owner lives), failed (recorded
-/// failed, or nothing up), running (everything up), degraded (otherwise).
+/// failed, nothing up, or a first deploy that died half-way), running (everything up),
+/// degraded (otherwise, including a re-deploy that died half-way).
 std::string derive_job_status(const state::JobRecord& job, const std::vector<std::string>& instance_statuses,
                               bool deploy_in_progress);
 

@@ -69,7 +69,14 @@ public:
         begin_revision();
         m_d.m_observer.begin("deploy", m_plan.job, m_revision);
 
-        bool ok = run_waves() && remove_departed();
+        bool ok = false;
+        try {
+            ok = run_waves() && remove_departed();
+        } catch (const std::exception& error) {
+            // An I/O or runner error mid-deploy is a failure like any other: it is rolled back
+            // and recorded, never left as a "deploying" job with a pending revision.
+            if (m_failure.error.empty()) m_failure.error = error.what();
+        }
         if (ok) {
             finish_success();
         } else {

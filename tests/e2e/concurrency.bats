@@ -84,7 +84,7 @@ status_loop() {
 
   for ((j = 0; j < JOBS; j++)); do
     agentctl_bg "stop-$j.out" stop "crowd-$j"
-    pids[$j]=$BG_PID
+    pids[j]=$BG_PID
   done
   for ((j = 0; j < JOBS; j++)); do
     wait_pid "${pids[$j]}" 120

@@ -167,6 +167,8 @@ print("listening", flush=True)
 time.sleep(600)
 ' "$port" >holder.out 2>&1 3>&- &
   holder=$!
+  # Teardown kills it; disowned, bash does not report that as "Killed" in the test's output.
+  disown "$holder"
   track_pid "$holder"
   wait_until 10 grep -q listening holder.out
 
