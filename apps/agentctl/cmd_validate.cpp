@@ -10,6 +10,7 @@
 #include "console.hpp"
 #include "global_options.hpp"
 #include "job_steps.hpp"
+#include "masking.hpp"
 #include "output_format.hpp"
 #include "plan_table.hpp"
 #include "table.hpp"
@@ -90,17 +91,6 @@ std::string summary_line(const FileReport& report, const Console& console) {
 }
 
 std::string or_dash(const std::string& text) { return text.empty() ? "-" : text; }
-
-// An argv as a reader would type it: words of safe characters bare, the others shell-quoted.
-std::string display_command(const std::vector<std::string>& argv) {
-    std::vector<std::string> words;
-    for (const auto& arg : argv) {
-        const bool safe = !arg.empty() && arg.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                                                "0123456789_./:=@%+,-") == std::string::npos;
-        words.push_back(safe ? arg : util::shell_quote(arg));
-    }
-    return util::join(words, " ");
-}
 
 // What the agent runs: its module, its command, or (a container without one) its image.
 std::string run_text(const spec::AgentSpec& agent) {
