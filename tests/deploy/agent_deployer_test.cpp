@@ -1,6 +1,7 @@
 // The deployer's logic against a scriptable fake runner, a real StateStore and a real prober:
 // waves, idempotent re-deploys, rollback, interruption, ownership, locks, stop and restart.
 
+#include "support/plan_fixture.hpp"
 #include "deploy/agent_deployer.hpp"
 
 #include <catch2/catch.hpp>
@@ -47,6 +48,9 @@ namespace state = agentctl::state;
 namespace util = agentctl::util;
 
 namespace {
+
+using agentctl::test::describe;
+using agentctl::test::plan_of;
 
 using Names = std::vector<std::string>;
 using Action = std::pair<std::string, std::string>;  // (verb, instance)
@@ -102,21 +106,6 @@ std::string with_late_agent(std::string text) {
                   "  - id: late\n    command: [\"./late\"]\n    config: {port: 9106}\n    depends_on: [report]\ntopology:");
 }
 
-plan::Plan plan_of(const std::string& yaml, const std::string& path) {
-    spec::LoadOptions options;
-    options.env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
-    auto loaded = spec::load_job_text(yaml, path, options);
-    std::string problems;
-    for (const auto& diagnostic : loaded.diagnostics) problems += spec::format_diagnostic(diagnostic) + "\n";
-    INFO(problems);
-    REQUIRE(loaded.ok());
-    plan::ResolveOptions resolve;
-    resolve.hash_key = "test";
-    resolve.run_id = "job-20260101000000";
-    auto resolved = plan::resolve_plan(*loaded.spec, resolve);
-    REQUIRE(resolved.plan);
-    return *resolved.plan;
-}
 
 // The fake runner, also remembering which instances each start() call received together.
 class BatchRunner : public agentctl::test::FakeRunner {
@@ -291,15 +280,6 @@ std::string env_value(const runners::LaunchRequest& request, const std::string& 
     return "<unset>";
 }
 
-std::string describe(const std::vector<plan::Change>& changes) {
-    std::string out;
-    for (const auto& change : changes) {
-        out += change.agent + "=" + plan::change_action_name(change.action);
-        if (!change.reason.empty()) out += "(" + change.reason + ")";
-        out += " ";
-    }
-    return out;
-}
 
 }  // namespace
 

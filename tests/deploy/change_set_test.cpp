@@ -1,6 +1,7 @@
 // What a deploy changes: per instance (keep, create, replace with its reason, remove) and per
 // agent (the `plan` verb's diff).
 
+#include "support/plan_fixture.hpp"
 #include "deploy/change_set.hpp"
 
 #include <catch2/catch.hpp>
@@ -22,6 +23,8 @@ namespace plan = agentctl::plan;
 namespace spec = agentctl::spec;
 
 namespace {
+
+using agentctl::test::describe;
 
 // ingest -> [parse-a, parse-b] -> report, and a fleet `far` on h1 and h2 outside the topology.
 const char* const k_job = R"yaml(
@@ -51,21 +54,7 @@ topology:
   stages: [ingest, [parse-a, parse-b], report]
 )yaml";
 
-plan::Plan plan_of(const std::string& yaml) {
-    spec::LoadOptions options;
-    options.env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
-    auto loaded = spec::load_job_text(yaml, "/jobs/pipe.yaml", options);
-    std::string problems;
-    for (const auto& diagnostic : loaded.diagnostics) problems += spec::format_diagnostic(diagnostic) + "\n";
-    INFO(problems);
-    REQUIRE(loaded.ok());
-    plan::ResolveOptions resolve;
-    resolve.hash_key = "test";
-    resolve.run_id = "job-20260101000000";
-    auto resolved = plan::resolve_plan(*loaded.spec, resolve);
-    REQUIRE(resolved.plan);
-    return *resolved.plan;
-}
+plan::Plan plan_of(const std::string& yaml) { return agentctl::test::plan_of(yaml, "/jobs/pipe.yaml"); }
 
 // What state would hold for an instance of `plan` (its hash when the agent is planned).
 InstanceRecord recorded(const plan::Plan& plan, const std::string& agent, const std::string& instance, int stage,
@@ -109,15 +98,6 @@ std::vector<Row> rows_of(const std::vector<InstanceChange>& changes) {
     return rows;
 }
 
-std::string describe(const std::vector<plan::Change>& changes) {
-    std::string out;
-    for (const auto& change : changes) {
-        out += change.agent + "=" + plan::change_action_name(change.action);
-        if (!change.reason.empty()) out += "(" + change.reason + ")";
-        out += " ";
-    }
-    return out;
-}
 
 }  // namespace
 

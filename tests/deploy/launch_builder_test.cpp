@@ -1,5 +1,6 @@
 // From a planned instance to a launch record: argv, `$(VAR)` expansion, workdir, paths.
 
+#include "support/plan_fixture.hpp"
 #include "deploy/launch_builder.hpp"
 
 #include <catch2/catch.hpp>
@@ -23,21 +24,7 @@ namespace spec = agentctl::spec;
 
 namespace {
 
-plan::Plan plan_of(const std::string& yaml) {
-    spec::LoadOptions options;
-    options.env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
-    auto loaded = spec::load_job_text(yaml, "/jobs/demo/job.yaml", options);
-    std::string problems;
-    for (const auto& diagnostic : loaded.diagnostics) problems += spec::format_diagnostic(diagnostic) + "\n";
-    INFO(problems);
-    REQUIRE(loaded.ok());
-    plan::ResolveOptions resolve;
-    resolve.hash_key = "test";
-    resolve.run_id = "job-20260101000000";
-    auto resolved = plan::resolve_plan(*loaded.spec, resolve);
-    REQUIRE(resolved.plan);
-    return *resolved.plan;
-}
+plan::Plan plan_of(const std::string& yaml) { return agentctl::test::plan_of(yaml, "/jobs/demo/job.yaml"); }
 
 VarLookup lookup_in(std::map<std::string, std::string> vars) {
     return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
