@@ -15,7 +15,6 @@ build_packages=(
   python3
   cmake g++ ninja-build pkg-config ccache
   libcli11-dev libyaml-cpp-dev libfmt-dev
-  libboost-dev libboost-filesystem-dev libboost-system-dev
   libssh-dev nlohmann-json3-dev catch2
   libsqlite3-dev libsqlitecpp-dev libcurl4-openssl-dev libssl-dev
   libhowardhinnant-date-dev

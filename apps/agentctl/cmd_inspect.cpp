@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "console.hpp"
-#include "deploy/launch_file.hpp"
+#include "runners/launch_record.hpp"
 #include "deploy/live_status.hpp"
 #include "deploy_context.hpp"
 #include "global_options.hpp"
@@ -58,7 +58,7 @@ std::string health_text(const spec::HealthSpec& health, const std::string& url) 
 }
 
 Json instance_json(const state::InstanceRecord& record, const deploy::LiveStatus& live,
-                   const std::optional<deploy::LaunchRecord>& launch) {
+                   const std::optional<runners::LaunchRecord>& launch) {
     Json out = {{"id", record.agent},
                 {"instance", record.instance},
                 {"status", live.status},
@@ -165,7 +165,7 @@ int run_inspect(const InspectOptions& options, const GlobalOptions& globals) {
 
     Json instances = Json::array();
     for (std::size_t i = 0; i < records.size(); ++i) {
-        instances.push_back(instance_json(records[i], live[i], deploy::read_launch_record(records[i].run_dir)));
+        instances.push_back(instance_json(records[i], live[i], runners::read_launch_record(records[i].run_dir)));
     }
     if (format == OutputFormat::table) {
         fmt::print("{}", render_text(job, instances, console));

@@ -32,7 +32,7 @@ state::InstanceRecord record_of(const LaunchRecord& launch, const runners::Insta
     record.boot_id = util::boot_id();
     record.container_id = handle.container_id;
     record.url = launch.url;
-    record.spec_hash = launch.spec_hash;
+    record.spec_hash = launch.request.spec_hash;
     record.status = status;
     record.run_dir = request.run_dir;
     record.log_path = request.log_path;

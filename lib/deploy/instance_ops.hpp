@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "deploy/change_set.hpp"
-#include "deploy/launch_file.hpp"
+#include "runners/launch_record.hpp"
 #include "deploy/live_status.hpp"
 #include "runners/runner.hpp"
 #include "state/state_store.hpp"
@@ -19,6 +19,10 @@ class HealthProber;
 }
 
 namespace agentctl::deploy {
+
+using runners::LaunchRecord;
+using runners::read_launch_record;
+using runners::write_launch_record;
 
 class Observer;
 

@@ -8,7 +8,7 @@
 
 #include "deploy/agent_deployer.hpp"
 #include "deploy/instance_ops.hpp"
-#include "deploy/launch_file.hpp"
+#include "runners/launch_record.hpp"
 #include "deploy/observer.hpp"
 #include "state/state_store.hpp"
 #include "util/errors.hpp"

@@ -54,6 +54,11 @@ LaunchRecord build_launch(const plan::Plan& plan, const plan::PlannedAgent& agen
     request.environment = instance.environment;
     request.stop = spec.stop;
     request.restart = spec.restart;
+    request.spec_hash = agent.spec_hash;
+    request.port = spec.port;
+    request.resources = spec.resources;
+    request.deployment = spec.deployment;
+    request.deployment.environment.clear();  // the final environment is request.environment
     request.run_dir = run_dir_of(paths.state_dir, plan.job, instance.name, revision);
     request.log_path = log_path_of(paths.state_dir, plan.job, instance.name);
 
@@ -87,7 +92,6 @@ LaunchRecord build_launch(const plan::Plan& plan, const plan::PlannedAgent& agen
 
     record.health = spec.health;
     record.url = instance.url;
-    record.spec_hash = agent.spec_hash;
     record.revision = revision;
     record.stage = static_cast<int>(agent.stage);
     return record;

@@ -8,10 +8,14 @@
 #include <string>
 #include <string_view>
 
-#include "deploy/launch_file.hpp"
+#include "runners/launch_record.hpp"
 #include "plan/plan.hpp"
 
 namespace agentctl::deploy {
+
+using runners::LaunchRecord;
+using runners::read_launch_record;
+using runners::write_launch_record;
 
 /// Looks a variable up; nullopt when unset.
 using VarLookup = std::function<std::optional<std::string>(const std::string&)>;

@@ -1,6 +1,6 @@
 #include "deploy/live_status.hpp"
 
-#include "deploy/launch_file.hpp"
+#include "runners/launch_record.hpp"
 #include "runners/health_probe.hpp"
 
 namespace agentctl::deploy {
@@ -60,7 +60,7 @@ std::vector<LiveStatus> observe_instances(const std::vector<state::InstanceRecor
         }
         live.status = "running";
         if (!probe_health) continue;
-        auto launch = read_launch_record(record.run_dir);
+        auto launch = runners::read_launch_record(record.run_dir);
         if (!launch) continue;
         const spec::HealthSpec& health = launch->health;
         if (health.kind == spec::HealthKind::none) continue;

@@ -9,7 +9,7 @@
 #include <thread>
 #include <unistd.h>
 
-#include "runners/launch_file.hpp"
+#include "runners/launch_record.hpp"
 #include "runners/local_exec.hpp"
 #include "runners/log_file.hpp"
 #include "runners/process_control.hpp"
@@ -78,9 +78,9 @@ std::vector<std::string> shim_arguments(const LaunchRequest& request, const Loca
     return args;
 }
 
-// Everything before the spawn: checks, directories, no stale status, the launch file.
-std::string prepare_launch(const LaunchRequest& request, const RunnerContext& context,
-                           const LocalRunnerOptions& options) {
+// Everything before the spawn: checks, directories, no stale status. (The launch record, with
+// the secrets, is the deployer's <run_dir>/instance.json, written before the start.)
+std::string prepare_launch(const LaunchRequest& request, const RunnerContext& context) {
     if (context.shim_path.empty()) return "agentctl-shim was not found (looked next to agentctl and on PATH)";
     if (request.argv.empty()) return "no command to run";
     if (request.run_dir.empty() || request.log_path.empty()) return "no run directory or log path given";
@@ -91,25 +91,6 @@ std::string prepare_launch(const LaunchRequest& request, const RunnerContext& co
     // A status file left by an earlier run in this directory must never describe this one.
     std::string status = shim_status_path(request.run_dir);
     if (::unlink(status.c_str()) != 0 && errno != ENOENT) return "cannot remove " + status + ": " + std::strerror(errno);
-    LaunchRecord record;
-    record.job = request.job;
-    record.agent = request.agent;
-    record.instance = request.instance;
-    record.argv = request.argv;
-    record.environment = request.environment;
-    record.workdir = request.workdir;
-    record.run_dir = request.run_dir;
-    record.log_path = request.log_path;
-    record.status_path = status;
-    record.log_max_bytes = options.log_max_bytes;
-    record.log_keep = options.log_keep;
-    record.stop = request.stop;
-    record.restart = request.restart;
-    try {
-        write_launch_file(launch_file_path(request.run_dir), record);
-    } catch (const util::Error& failure) {
-        return failure.what();
-    }
     return {};
 }
 
@@ -173,7 +154,7 @@ std::vector<StartOutcome> LocalRunner::start(const std::vector<LaunchRequest>& r
         outcome.handle.host = k_local_host;
         outcome.handle.run_dir = request.run_dir;
         outcome.handle.log_path = request.log_path;
-        outcome.error = prepare_launch(request, m_context, m_options);
+        outcome.error = prepare_launch(request, m_context);
         if (!outcome.error.empty()) continue;
         SpawnedShim spawned = spawn_shim(m_context.shim_path, shim_arguments(request, m_options), request.environment);
         if (!spawned.error.empty()) {
@@ -299,9 +280,9 @@ ExecResult LocalRunner::exec(const InstanceHandle& handle, const std::vector<std
     // As `docker exec` does: the agent's working directory and environment when they are on
     // record, else "/" and agentctl's own environment.
     if (!handle.run_dir.empty()) {
-        if (auto launch = read_launch_file(launch_file_path(handle.run_dir))) {
-            if (!launch->workdir.empty()) command.workdir = launch->workdir;
-            command.environment = launch->environment;
+        if (auto launch = read_launch_record(handle.run_dir)) {
+            if (!launch->request.workdir.empty()) command.workdir = launch->request.workdir;
+            command.environment = launch->request.environment;
         }
     }
     return run_local_command(command);

@@ -1,7 +1,7 @@
 #pragma once
 // The one interface every runner implements (local processes, SSH hosts, Docker engines):
 // start the instances of a wave (batched per host), inspect, read logs, stop, exec.
-// No runner library (Boost.Process, libssh, the docker CLI) appears in this header.
+// No runner library (libssh, the docker CLI) appears in this header.
 
 #include <chrono>
 #include <functional>
@@ -32,6 +32,13 @@ struct LaunchRequest {
     std::string log_path;                   ///< where the shim appends the agent's output
     spec::StopSpec stop;
     spec::RestartSpec restart;
+    std::string spec_hash;                  ///< the agent's spec hash (Docker labels the container with it)
+    std::optional<int> port;                ///< config.port: what the agent listens on
+    spec::ResourceSpec resources;           ///< applied to containers; recorded for processes
+    /// The agent's `deployment` section (remote: host/user/port/ssh_key/password/files/ssh_timeout;
+    /// container: image/network/container_name/volumes/publish/host). Its `environment` is left
+    /// empty: the final environment is `environment` above.
+    spec::DeploymentSpec deployment;
 };
 
 /// Where a started instance lives; what the state records so later commands can find it.

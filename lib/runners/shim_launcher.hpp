@@ -1,5 +1,5 @@
 #pragma once
-// Spawning agentctl-shim (Boost.Process, kept inside shim_launcher.cpp): a new session, stdin
+// Spawning agentctl-shim (posix_spawn, no fork of agentctl): a new session, stdin
 // from /dev/null, stdout a pipe for the handshake, stderr to /dev/null, detached.
 
 #include <string>

@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "deploy/launch_file.hpp"
+#include "runners/launch_record.hpp"
 #include "deploy/observer.hpp"
 #include "plan/topology_resolver.hpp"
 #include "runners/health_probe.hpp"
@@ -333,7 +333,7 @@ TEST_CASE("a first deploy starts wave by wave and records everything", "[deploye
     CHECK(ingest[0].workdir == h.file().substr(0, h.file().rfind('/')));
     CHECK(env_value(ingest[0], "JOB_ID") == "job-20260101000000");
     CHECK(env_value(h.starts_of("parse-a").at(0), "MODE") == "fast");
-    auto launch = deploy::read_launch_record(rows.at("report").run_dir);
+    auto launch = runners::read_launch_record(rows.at("report").run_dir);
     REQUIRE(launch);
     CHECK(launch->request.argv == Names{"./report"});
     CHECK(launch->request.stop.signal == "SIGINT");

@@ -14,7 +14,7 @@
 using agentctl::deploy::build_launch;
 using agentctl::deploy::expand_launch_refs;
 using agentctl::deploy::LaunchPaths;
-using agentctl::deploy::LaunchRecord;
+using agentctl::runners::LaunchRecord;
 using agentctl::deploy::log_path_of;
 using agentctl::deploy::run_dir_of;
 using agentctl::deploy::VarLookup;
@@ -167,8 +167,10 @@ TEST_CASE("the launch record carries identity, paths, stop, health and the plan'
     CHECK(web.stage == 1);
     CHECK(web.health.kind == spec::HealthKind::http);
     CHECK(web.health.http_path == "/health");
-    CHECK(web.spec_hash == plan.find("web")->spec_hash);
-    CHECK_FALSE(web.spec_hash.empty());
+    CHECK(r.spec_hash == plan.find("web")->spec_hash);
+    CHECK(r.port == 9003);
+    CHECK(r.deployment.environment.empty());
+    CHECK_FALSE(web.request.spec_hash.empty());
 
     std::map<std::string, std::string> env;
     for (const auto& var : r.environment) env[var.name] = var.value;

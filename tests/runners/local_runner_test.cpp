@@ -17,12 +17,15 @@
 #include <string>
 #include <vector>
 
+#include "runners/launch_record.hpp"
 #include "runners/runner_test_support.hpp"
 
 namespace {
 
 using agentctl::runners::InstanceHandle;
 using agentctl::runners::LaunchRequest;
+using agentctl::runners::LaunchRecord;
+using agentctl::runners::write_launch_record;
 using agentctl::runners::Liveness;
 using agentctl::runners::LocalRunner;
 using agentctl::runners::LocalRunnerOptions;
@@ -158,13 +161,11 @@ TEST_CASE("LocalRunner starts agents through shims: identities, environment, sec
     CHECK(proc_strings(shim, "cmdline").find("s3cr3t") == std::string::npos);
     CHECK(proc_strings(shim, "cmdline").find("--status " + (dir / "run/demo/secretive/status.json")) != std::string::npos);
 
-    // The launch file keeps what a restart needs, owner-only.
-    std::string launch = dir / "run/demo/secretive/launch.json";
-    CHECK(mode_of(launch) == "600");
+    // The runner writes no secret anywhere itself (the launch record is the deployer's); the
+    // directories it creates are owner-only.
     CHECK(mode_of(dir / "run/demo/secretive") == "700");
     CHECK(mode_of(dir / "logs/demo") == "700");
-    CHECK(read_text(launch).find("\"s3cr3t-token-value\"") != std::string::npos);
-    CHECK(read_text(launch).find("\"workdir\":\"" + dir.path() + "\"") != std::string::npos);
+    CHECK(read_text(dir / "run/demo/secretive/status.json").find("s3cr3t") == std::string::npos);
 }
 
 TEST_CASE("LocalRunner inspect: running, then stopped, then exited with the signal's status", "[local]") {
@@ -401,7 +402,10 @@ TEST_CASE("LocalRunner exec runs in the agent's workdir and environment, with a 
     TempDir dir;
     ProcessGuard guard;
     LocalRunner runner(context_in(dir));
-    auto outcomes = runner.start({request_for(dir, "a", {"sleep", "30"}, {env("EXEC_TEST_VALUE", "seen")})});
+    LaunchRecord record;
+    record.request = request_for(dir, "a", {"sleep", "30"}, {env("EXEC_TEST_VALUE", "seen")});
+    write_launch_record(record);  // as the deployer does before the start
+    auto outcomes = runner.start({record.request});
     guard_all(guard, outcomes);
     REQUIRE(outcomes.at(0).started);
     const InstanceHandle& handle = outcomes[0].handle;

@@ -1,4 +1,4 @@
-#include "deploy/launch_file.hpp"
+#include "runners/launch_record.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -12,7 +12,7 @@
 
 #include "util/errors.hpp"
 
-namespace agentctl::deploy {
+namespace agentctl::runners {
 namespace {
 
 using nlohmann::json;
@@ -40,6 +40,84 @@ spec::RestartPolicy restart_policy_of(const std::string& name) {
     return spec::RestartPolicy::no;
 }
 
+json files_json(const std::vector<spec::FileSpec>& files) {
+    json out = json::array();
+    for (const auto& file : files) {
+        out.push_back({{"src", file.src}, {"dest", file.dest}, {"mode", file.mode ? json(*file.mode) : json(nullptr)}});
+    }
+    return out;
+}
+
+json deployment_json(const spec::DeploymentSpec& d) {
+    json hosts = json::array();
+    for (const auto& host : d.hosts) hosts.push_back(host.id);
+    json password = d.password ? json{{"name", d.password->name}, {"value", d.password->value}} : json(nullptr);
+    return {
+        {"target_text", d.target_text}, {"workdir", d.workdir}, {"python", d.python}, {"advertise", d.advertise},
+        {"host", d.host}, {"hosts", hosts}, {"user", d.user}, {"port", d.port ? json(*d.port) : json(nullptr)},
+        {"ssh_key", d.ssh_key}, {"password", password}, {"files", files_json(d.files)},
+        {"ssh_timeout_ms", d.ssh_timeout ? json(d.ssh_timeout->count()) : json(nullptr)},
+        {"image", d.image}, {"network", d.network}, {"container_name", d.container_name},
+        {"volumes", d.volumes}, {"publish", d.publish},
+        {"k8s_namespace", d.k8s_namespace}, {"service_type", d.service_type},
+    };
+}
+
+json resources_json(const spec::ResourceSpec& r) {
+    return {{"cpu", r.cpu ? json(*r.cpu) : json(nullptr)},
+            {"memory_bytes", r.memory_bytes ? json(*r.memory_bytes) : json(nullptr)},
+            {"memory_text", r.memory_text}, {"gpu", r.gpu ? json(*r.gpu) : json(nullptr)}};
+}
+
+template <typename T>
+std::optional<T> optional_of(const json& j, const char* key) {
+    auto found = j.find(key);
+    if (found == j.end() || found->is_null()) return std::nullopt;
+    return found->get<T>();
+}
+
+spec::DeploymentSpec deployment_of(const json& j, spec::Target target) {
+    spec::DeploymentSpec d;
+    d.target = target;
+    if (!j.is_object()) return d;
+    d.target_text = j.value("target_text", std::string());
+    d.workdir = j.value("workdir", std::string());
+    d.python = j.value("python", std::string("python3"));
+    d.advertise = j.value("advertise", std::string());
+    d.host = j.value("host", std::string());
+    for (const auto& host : j.value("hosts", json::array())) d.hosts.push_back({host.get<std::string>(), {}});
+    d.user = j.value("user", std::string());
+    d.port = optional_of<int>(j, "port");
+    d.ssh_key = j.value("ssh_key", std::string());
+    if (auto password = j.find("password"); password != j.end() && password->is_object()) {
+        d.password = spec::EnvVar{password->at("name").get<std::string>(), password->at("value").get<std::string>(),
+                                  true, {}};
+    }
+    for (const auto& file : j.value("files", json::array())) {
+        d.files.push_back({file.at("src").get<std::string>(), file.at("dest").get<std::string>(),
+                           optional_of<int>(file, "mode"), {}});
+    }
+    if (auto timeout = optional_of<long long>(j, "ssh_timeout_ms")) d.ssh_timeout = util::Millis(*timeout);
+    d.image = j.value("image", std::string());
+    d.network = j.value("network", std::string());
+    d.container_name = j.value("container_name", std::string());
+    d.volumes = j.value("volumes", std::vector<std::string>());
+    d.publish = j.value("publish", std::string());
+    d.k8s_namespace = j.value("k8s_namespace", std::string("default"));
+    d.service_type = j.value("service_type", std::string());
+    return d;
+}
+
+spec::ResourceSpec resources_of(const json& j) {
+    spec::ResourceSpec r;
+    if (!j.is_object()) return r;
+    r.cpu = optional_of<double>(j, "cpu");
+    r.memory_bytes = optional_of<long long>(j, "memory_bytes");
+    r.memory_text = j.value("memory_text", std::string());
+    r.gpu = optional_of<int>(j, "gpu");
+    return r;
+}
+
 json to_json(const LaunchRecord& record) {
     const auto& r = record.request;
     json env = json::array();
@@ -59,7 +137,9 @@ json to_json(const LaunchRecord& record) {
                     {"exec", record.health.exec}, {"interval_ms", record.health.interval.count()},
                     {"timeout_ms", record.health.timeout.count()}, {"retries", record.health.retries},
                     {"start_period_ms", record.health.start_period.count()}}},
-        {"url", record.url}, {"spec_hash", record.spec_hash}, {"revision", record.revision}, {"stage", record.stage},
+        {"url", record.url}, {"spec_hash", r.spec_hash}, {"revision", record.revision}, {"stage", record.stage},
+        {"port", r.port ? json(*r.port) : json(nullptr)}, {"resources", resources_json(r.resources)},
+        {"deployment", deployment_json(r.deployment)},
     };
 }
 
@@ -102,7 +182,10 @@ LaunchRecord from_json(const json& j) {
     record.health.retries = health.at("retries").get<int>();
     record.health.start_period = util::Millis(health.at("start_period_ms").get<long long>());
     record.url = j.at("url").get<std::string>();
-    record.spec_hash = j.at("spec_hash").get<std::string>();
+    r.spec_hash = j.at("spec_hash").get<std::string>();
+    r.port = optional_of<int>(j, "port");
+    r.resources = resources_of(j.value("resources", json()));
+    r.deployment = deployment_of(j.value("deployment", json()), r.target);
     record.revision = j.at("revision").get<int>();
     record.stage = j.at("stage").get<int>();
     return record;
@@ -163,4 +246,4 @@ std::optional<LaunchRecord> read_launch_record(const std::string& run_dir) {
     }
 }
 
-}  // namespace agentctl::deploy
+}  // namespace agentctl::runners

@@ -8,16 +8,14 @@
 #include <string>
 
 #include "runners/runner.hpp"
-#include "spec/job_spec.hpp"
 
-namespace agentctl::deploy {
+namespace agentctl::runners {
 
 /// What is launched, and how it is checked and stopped.
 struct LaunchRecord {
-    runners::LaunchRequest request;
+    LaunchRequest request;
     spec::HealthSpec health;
     std::string url;        ///< the URL agentctl probes
-    std::string spec_hash;
     int revision = 0;
     int stage = 0;
 };
@@ -29,4 +27,4 @@ void write_launch_record(const LaunchRecord& record);
 /// Reads <run_dir>/instance.json; nullopt when it is missing or unreadable.
 std::optional<LaunchRecord> read_launch_record(const std::string& run_dir);
 
-}  // namespace agentctl::deploy
+}  // namespace agentctl::runners

@@ -1,7 +1,7 @@
 // The deployer's per-instance launch record (<run_dir>/instance.json): what stop, restart and
 // rollback act on without the job file.
 
-#include "deploy/launch_file.hpp"
+#include "runners/launch_record.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -13,9 +13,9 @@
 #include "state/state_test_support.hpp"
 #include "util/errors.hpp"
 
-using agentctl::deploy::LaunchRecord;
-using agentctl::deploy::read_launch_record;
-using agentctl::deploy::write_launch_record;
+using agentctl::runners::LaunchRecord;
+using agentctl::runners::read_launch_record;
+using agentctl::runners::write_launch_record;
 using agentctl::state::testing::TempDir;
 using Millis = std::chrono::milliseconds;
 namespace spec = agentctl::spec;
@@ -50,9 +50,31 @@ LaunchRecord full_record(const std::string& run_dir) {
     record.health.retries = 4;
     record.health.start_period = Millis(3000);
     record.url = "http://h2:9001";
-    record.spec_hash = "abc123";
+    record.request.spec_hash = "abc123";
     record.revision = 5;
     record.stage = 2;
+    r.port = 9001;
+    r.resources.cpu = 1.5;
+    r.resources.memory_bytes = 536870912;
+    r.resources.memory_text = "512M";
+    r.resources.gpu = 1;
+    auto& d = r.deployment;
+    d.target = spec::Target::remote;
+    d.target_text = "ssh";
+    d.host = "gpu-box";
+    d.hosts = {{"h1", {}}, {"h2", {}}};
+    d.user = "deploy";
+    d.port = 2222;
+    d.ssh_key = "/keys/id_ed25519";
+    d.password = spec::EnvVar{"SSH_PASSWORD", "hunter2", true, {}};
+    d.files = {{"/jobs/model.bin", "/srv/model.bin", 0640, {}}, {"/jobs/a.conf", "/srv/a.conf", std::nullopt, {}}};
+    d.ssh_timeout = Millis(12000);
+    d.image = "busybox:test";
+    d.network = "travel-net";
+    d.container_name = "travel-weather";
+    d.volumes = {"/data:/data:ro"};
+    d.publish = "127.0.0.1:19001";
+    d.advertise = "10.0.0.5";
     return record;
 }
 
@@ -95,9 +117,38 @@ TEST_CASE("a launch record round-trips field by field", "[launch_file]") {
     CHECK(read->health.retries == 4);
     CHECK(read->health.start_period == Millis(3000));
     CHECK(read->url == "http://h2:9001");
-    CHECK(read->spec_hash == "abc123");
+    CHECK(read->request.spec_hash == "abc123");
     CHECK(read->revision == 5);
     CHECK(read->stage == 2);
+    CHECK(r.port == 9001);
+    CHECK(r.resources.cpu == 1.5);
+    CHECK(r.resources.memory_bytes == 536870912);
+    CHECK(r.resources.memory_text == "512M");
+    CHECK(r.resources.gpu == 1);
+    const auto& d = r.deployment;
+    CHECK(d.target == spec::Target::remote);
+    CHECK(d.target_text == "ssh");
+    CHECK(d.host == "gpu-box");
+    REQUIRE(d.hosts.size() == 2);
+    CHECK(d.hosts[1].id == "h2");
+    CHECK(d.user == "deploy");
+    CHECK(d.port == 2222);
+    CHECK(d.ssh_key == "/keys/id_ed25519");
+    REQUIRE(d.password);
+    CHECK(d.password->name == "SSH_PASSWORD");
+    CHECK(d.password->value == "hunter2");
+    CHECK(d.password->secret);
+    REQUIRE(d.files.size() == 2);
+    CHECK(d.files[0].dest == "/srv/model.bin");
+    CHECK(d.files[0].mode == 0640);
+    CHECK_FALSE(d.files[1].mode);
+    CHECK(d.ssh_timeout == Millis(12000));
+    CHECK(d.image == "busybox:test");
+    CHECK(d.network == "travel-net");
+    CHECK(d.container_name == "travel-weather");
+    CHECK(d.volumes == std::vector<std::string>{"/data:/data:ro"});
+    CHECK(d.publish == "127.0.0.1:19001");
+    CHECK(d.advertise == "10.0.0.5");
 }
 
 TEST_CASE("every health kind and restart policy survives the file", "[launch_file]") {
