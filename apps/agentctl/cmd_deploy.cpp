@@ -73,9 +73,11 @@ std::string absolute_path(const std::string& path) {
 void check_targets(const plan::Plan& plan, const std::string& state_dir) {
     std::set<spec::Target> targets;
     for (const auto& agent : plan.agents) targets.insert(agent.spec.deployment.target);
+    runners::RunnerContext context;
+    context.state_dir = state_dir;
     for (const auto target : targets) {
         try {
-            runners::make_runner(target, runners::RunnerContext{state_dir, "", false});
+            runners::make_runner(target, context);
         } catch (const util::Error& error) {
             std::vector<std::string> ids;
             for (const auto& agent : plan.agents) {

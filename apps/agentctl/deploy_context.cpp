@@ -56,7 +56,11 @@ std::unique_ptr<deploy::Observer> make_progress_observer(const std::string& prog
 }
 
 DeployContext::DeployContext(const GlobalOptions& globals, bool dry_run)
-    : m_state_dir(state_dir_path(globals)), m_shim_path(shim_path_for_process()), m_dry_run(dry_run) {
+    : m_state_dir(state_dir_path(globals)),
+      m_shim_path(shim_path_for_process()),
+      m_known_hosts(globals.known_hosts),
+      m_ssh_config(globals.ssh_config),
+      m_dry_run(dry_run) {
     state::ensure_state_dir(m_state_dir);
     m_store = state::StateStore::open(m_state_dir);
 }
@@ -71,7 +75,12 @@ std::unique_ptr<DeployContext> DeployContext::open_existing(const GlobalOptions&
 runners::Runner& DeployContext::runner(spec::Target target) {
     auto found = m_runners.find(target);
     if (found != m_runners.end()) return *found->second;
-    runners::RunnerContext context{m_state_dir, m_shim_path, m_dry_run};
+    runners::RunnerContext context;
+    context.state_dir = m_state_dir;
+    context.shim_path = m_shim_path;
+    context.dry_run = m_dry_run;
+    context.known_hosts = m_known_hosts;
+    context.ssh_config = m_ssh_config;
     auto runner = runners::make_runner(target, context);
     return *m_runners.emplace(target, std::move(runner)).first->second;
 }

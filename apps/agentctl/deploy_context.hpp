@@ -72,6 +72,8 @@ public:
 private:
     std::string m_state_dir;
     std::string m_shim_path;
+    std::string m_known_hosts;
+    std::string m_ssh_config;
     bool m_dry_run = false;
     std::unique_ptr<state::StateStore> m_store;
     std::unique_ptr<runners::HealthProber> m_prober;

@@ -108,6 +108,12 @@ struct ExecResult {
     bool timed_out = false;
 };
 
+/// A reason an instance cannot start, found by preflight.
+struct PreflightProblem {
+    std::string instance;
+    std::string message;  ///< what is wrong and how to fix it
+};
+
 /// The interface. Implementations are thread-compatible: the deployer calls one runner from one
 /// thread at a time, but separate runners (hosts) may run in parallel.
 class Runner {
@@ -131,6 +137,19 @@ public:
 
     /// Runs `argv` where the instance runs (same host / container), with a timeout.
     virtual ExecResult exec(const InstanceHandle& handle, const std::vector<std::string>& argv, Millis timeout) = 0;
+
+    /// Checks, before anything of a deploy starts, that `requests` can start where they would
+    /// run (DESIGN.md §2 "Preflight": the command or module resolvable, the image present, the
+    /// local port free). One problem per finding, each naming the instance and how to fix it.
+    /// Skipped with `deploy --skip-preflight`. Default: nothing to check.
+    virtual std::vector<PreflightProblem> preflight(const std::vector<LaunchRequest>& requests) {
+        (void)requests;
+        return {};
+    }
+
+    /// Called once every instance of `job` on this runner has been stopped by a whole-job stop:
+    /// drop what the runner made for the job (Docker: the job network it created). Default: none.
+    virtual void release_job(const std::string& job) { (void)job; }
 };
 
 /// What every runner may need from the environment of this agentctl run.
@@ -138,6 +157,11 @@ struct RunnerContext {
     std::string state_dir;
     std::string shim_path;       ///< the agentctl-shim executable
     bool dry_run = false;
+    // SSH (remote agents, and containers on a remote engine)
+    std::string known_hosts;     ///< --known-hosts / $AGENTCTL_KNOWN_HOSTS; empty: ~/.ssh/known_hosts
+    std::string ssh_config;      ///< --ssh-config / $AGENTCTL_SSH_CONFIG; empty: ~/.ssh/config
+    bool accept_new_host_keys = false;  ///< --accept-new-host-keys (OpenSSH's accept-new)
+    int parallel = 16;           ///< --parallel: hosts acted on at once
 };
 
 /// A runner for `target`, from the kind -> factory table (runners/registry.cpp). Throws
