@@ -348,7 +348,7 @@ TEST_CASE("LocalRunner logs: tail, since and follow across a rotation", "[local]
     LocalRunner runner(context_in(dir), options);
     auto outcomes = runner.start({request_for(
         dir, "ticker",
-        {"sh", "-c", "for i in 1 2 3 4 5; do echo tick-$i; done; sleep 0.5; "
+        {"sh", "-c", "for i in 1 2 3 4 5; do echo tick-$i; sleep 0.05; done; sleep 0.5; "
                      "for i in 6 7 8 9 10 11 12 13 14 15; do echo tick-$i; sleep 0.05; done; exec sleep 30"})});
     guard_all(guard, outcomes);
     REQUIRE(outcomes.at(0).started);
@@ -361,7 +361,8 @@ TEST_CASE("LocalRunner logs: tail, since and follow across a rotation", "[local]
     REQUIRE(last.size() == 2);
     CHECK(last[1].rfind("tick-", 0) == 0);
 
-    // since: the stamp of tick-4 keeps tick-4 and what follows.
+    // since: the stamp of tick-4 keeps tick-4 and what follows. (The shim stamps the lines of one
+    // read alike, hence the sleeps between the ticks: each arrives in a read of its own.)
     std::optional<agentctl::runners::Clock::time_point> tick4;
     runner.read_logs(handle, {}, [&](const LogLine& line) {
         if (line.text == "tick-4") tick4 = line.time;
