@@ -269,7 +269,8 @@ int run_deploy(const DeployVerbOptions& options, const GlobalOptions& globals) {
         return static_cast<int>(util::ExitCode::failed);
     }
     if (!globals.quiet || format != OutputFormat::table) {
-        print_status(observe_job(context, *context.store().job(plan.job)), format, console);
+        // Rendered from what the deploy just recorded: it has proven every instance ready.
+        print_status(observe_job(context, *context.store().job(plan.job), Observation::recorded), format, console);
     }
     return 0;
 }

@@ -70,16 +70,30 @@ std::string derive_job_status(const state::JobRecord& job, const std::vector<std
     return up == instance_statuses.size() ? "running" : "degraded";
 }
 
-JobView observe_job(DeployContext& context, const state::JobRecord& job) {
+JobView observe_job(DeployContext& context, const state::JobRecord& job, Observation observation) {
     JobView view;
     view.name = job.name;
     view.revision = job.revision;
     view.file = job.file;
     view.updated_at = job.updated_at;
     const auto records = context.store().instances(job.name);
-    const auto live = deploy::observe_instances(
-        records, [&context](spec::Target target) -> runners::Runner& { return context.runner(target); },
-        context.prober());
+    std::vector<deploy::LiveStatus> live;
+    if (observation == Observation::live) {
+        live = deploy::observe_instances(
+            records, [&context](spec::Target target) -> runners::Runner& { return context.runner(target); },
+            context.prober());
+    } else {
+        // What was just recorded: a deploy that returned has proven every instance's state.
+        for (const auto& record : records) {
+            deploy::LiveStatus recorded;
+            recorded.instance = record.instance;
+            recorded.status = record.status;
+            recorded.liveness = record.status == "healthy" || record.status == "running" ? runners::Liveness::running
+                                                                                         : runners::Liveness::unknown;
+            recorded.exit_status = record.exit_status;
+            live.push_back(std::move(recorded));
+        }
+    }
 
     std::vector<std::string> statuses;
     for (std::size_t i = 0; i < records.size(); ++i) {

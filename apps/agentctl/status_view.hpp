@@ -52,8 +52,12 @@ bool instance_is_up(const std::string& status);
 std::string derive_job_status(const state::JobRecord& job, const std::vector<std::string>& instance_statuses,
                               bool deploy_in_progress);
 
-/// Observes every instance of `job` now and derives its status.
-JobView observe_job(DeployContext& context, const state::JobRecord& job);
+/// Where instance statuses come from: observed now (identity check + one health probe each), or
+/// as recorded (right after a deploy, which has just proven them; no second round of probes).
+enum class Observation { live, recorded };
+
+/// Observes every instance of `job` (or reads what is recorded) and derives its status.
+JobView observe_job(DeployContext& context, const state::JobRecord& job, Observation observation = Observation::live);
 
 /// The `status -o json` document: {"jobs": [...]} as DESIGN.md §6 fixes it.
 std::string status_json(const std::vector<JobView>& jobs);

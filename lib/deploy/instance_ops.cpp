@@ -33,6 +33,7 @@ state::InstanceRecord record_of(const LaunchRecord& launch, const runners::Insta
     record.container_id = handle.container_id;
     record.url = launch.url;
     record.spec_hash = launch.request.spec_hash;
+    record.health_check = runners::health_check_text(launch.health);
     record.status = status;
     record.run_dir = request.run_dir;
     record.log_path = request.log_path;

@@ -60,9 +60,13 @@ std::vector<LiveStatus> observe_instances(const std::vector<state::InstanceRecor
         }
         live.status = "running";
         if (!probe_health) continue;
-        auto launch = runners::read_launch_record(record.run_dir);
-        if (!launch) continue;
-        const spec::HealthSpec& health = launch->health;
+        // The check recorded in the instance's row; rows of older schemas: its launch record.
+        std::optional<spec::HealthSpec> check = runners::parse_health_check(record.health_check);
+        if (!check) {
+            if (auto launch = runners::read_launch_record(record.run_dir)) check = launch->health;
+        }
+        if (!check) continue;
+        const spec::HealthSpec& health = *check;
         if (health.kind == spec::HealthKind::none) continue;
         if (health.kind == spec::HealthKind::exec) {
             runners::ExecResult result = runner.exec(handle_of(record), health.exec, health.timeout);
@@ -71,8 +75,8 @@ std::vector<LiveStatus> observe_instances(const std::vector<state::InstanceRecor
             live.detail = result.timed_out ? "exec check timed out" : "exec check exit status " + std::to_string(result.exit_status);
             continue;
         }
-        if (launch->url.empty()) continue;
-        probes.push_back(runners::make_probe_request(health, launch->url));
+        if (record.url.empty()) continue;
+        probes.push_back(runners::make_probe_request(health, record.url));
         probed.push_back(i);
     }
 

@@ -40,6 +40,24 @@ spec::RestartPolicy restart_policy_of(const std::string& name) {
     return spec::RestartPolicy::no;
 }
 
+json health_json(const spec::HealthSpec& health) {
+    return {{"kind", health_kind_name(health.kind)}, {"http_path", health.http_path}, {"exec", health.exec},
+            {"interval_ms", health.interval.count()}, {"timeout_ms", health.timeout.count()},
+            {"retries", health.retries}, {"start_period_ms", health.start_period.count()}};
+}
+
+spec::HealthSpec health_of(const json& j) {
+    spec::HealthSpec health;
+    health.kind = health_kind_of(j.at("kind").get<std::string>());
+    health.http_path = j.at("http_path").get<std::string>();
+    health.exec = j.at("exec").get<std::vector<std::string>>();
+    health.interval = util::Millis(j.at("interval_ms").get<long long>());
+    health.timeout = util::Millis(j.at("timeout_ms").get<long long>());
+    health.retries = j.at("retries").get<int>();
+    health.start_period = util::Millis(j.at("start_period_ms").get<long long>());
+    return health;
+}
+
 json files_json(const std::vector<spec::FileSpec>& files) {
     json out = json::array();
     for (const auto& file : files) {
@@ -133,10 +151,7 @@ json to_json(const LaunchRecord& record) {
                      {"max_restarts", r.restart.max_restarts},
                      {"backoff_ms", r.restart.backoff.count()},
                      {"max_backoff_ms", r.restart.max_backoff.count()}}},
-        {"health", {{"kind", health_kind_name(record.health.kind)}, {"http_path", record.health.http_path},
-                    {"exec", record.health.exec}, {"interval_ms", record.health.interval.count()},
-                    {"timeout_ms", record.health.timeout.count()}, {"retries", record.health.retries},
-                    {"start_period_ms", record.health.start_period.count()}}},
+        {"health", health_json(record.health)},
         {"url", record.url}, {"spec_hash", r.spec_hash}, {"revision", record.revision}, {"stage", record.stage},
         {"port", r.port ? json(*r.port) : json(nullptr)}, {"resources", resources_json(r.resources)},
         {"deployment", deployment_json(r.deployment)},
@@ -173,14 +188,7 @@ LaunchRecord from_json(const json& j) {
     r.restart.max_restarts = restart.at("max_restarts").get<int>();
     r.restart.backoff = util::Millis(restart.at("backoff_ms").get<long long>());
     r.restart.max_backoff = util::Millis(restart.at("max_backoff_ms").get<long long>());
-    const auto& health = j.at("health");
-    record.health.kind = health_kind_of(health.at("kind").get<std::string>());
-    record.health.http_path = health.at("http_path").get<std::string>();
-    record.health.exec = health.at("exec").get<std::vector<std::string>>();
-    record.health.interval = util::Millis(health.at("interval_ms").get<long long>());
-    record.health.timeout = util::Millis(health.at("timeout_ms").get<long long>());
-    record.health.retries = health.at("retries").get<int>();
-    record.health.start_period = util::Millis(health.at("start_period_ms").get<long long>());
+    record.health = health_of(j.at("health"));
     record.url = j.at("url").get<std::string>();
     r.spec_hash = j.at("spec_hash").get<std::string>();
     r.port = optional_of<int>(j, "port");
@@ -232,6 +240,17 @@ void write_launch_record(const LaunchRecord& record) {
     ::close(fd);
     if (::rename(temp.c_str(), path.c_str()) != 0) {
         throw util::OperationError("cannot rename " + temp + " to " + path + ": " + std::strerror(errno));
+    }
+}
+
+std::string health_check_text(const spec::HealthSpec& health) { return health_json(health).dump(); }
+
+std::optional<spec::HealthSpec> parse_health_check(const std::string& text) {
+    if (text.empty()) return std::nullopt;
+    try {
+        return health_of(json::parse(text));
+    } catch (const std::exception&) {
+        return std::nullopt;
     }
 }
 

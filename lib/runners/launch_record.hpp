@@ -24,6 +24,11 @@ struct LaunchRecord {
 /// renamed into place). Throws util::OperationError on I/O failure.
 void write_launch_record(const LaunchRecord& record);
 
+/// A health check as one line of compact JSON (the form the state's instances table keeps, so
+/// that `status` need not read every launch record), and back; nullopt for empty or bad text.
+std::string health_check_text(const spec::HealthSpec& health);
+std::optional<spec::HealthSpec> parse_health_check(const std::string& text);
+
 /// Reads <run_dir>/instance.json; nullopt when it is missing or unreadable.
 std::optional<LaunchRecord> read_launch_record(const std::string& run_dir);
 

@@ -80,6 +80,12 @@ CREATE TABLE locks (
 );
 )sql";
 
+// Version 2: the health check of each instance, read by every `status` (schema v1 rows: empty,
+// and status falls back to the instance's launch record).
+const char* const k_schema_v2 = R"sql(
+ALTER TABLE instances ADD COLUMN health_check TEXT NOT NULL DEFAULT '';
+)sql";
+
 void rollback_quietly(SqliteDb& db) noexcept {
     try {
         if (db.in_transaction()) db.exec("ROLLBACK");
@@ -99,6 +105,7 @@ void rollback_quietly(SqliteDb& db) noexcept {
 const std::vector<MigrationStep>& schema_migrations() {
     static const std::vector<MigrationStep> steps = {
         {1, k_schema_v1},
+        {2, k_schema_v2},
     };
     return steps;
 }

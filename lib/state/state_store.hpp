@@ -69,6 +69,9 @@ struct InstanceRecord {
     std::string run_dir;       ///< where the shim keeps its status file and launch file
     std::string log_path;
     Clock::time_point updated_at{};
+    /// The instance's health check as compact JSON (runners::health_check_text), so that
+    /// `status` probes without reading every launch record; empty in rows of schema version 1.
+    std::string health_check;
 };
 
 /// One event row.

@@ -232,3 +232,22 @@ TEST_CASE("a missing or corrupt launch record reads as nothing", "[launch_file]"
         CHECK_FALSE(read_launch_record(dir.path()));
     }
 }
+
+TEST_CASE("a health check survives its one-line form; bad or empty text reads as nothing", "[launch_file]") {
+    spec::HealthSpec health;
+    health.kind = spec::HealthKind::exec;
+    health.exec = {"test", "-f", "/tmp/ready"};
+    health.timeout = Millis(750);
+    health.retries = 6;
+    std::string text = agentctl::runners::health_check_text(health);
+    CHECK(text.find('\n') == std::string::npos);
+    auto back = agentctl::runners::parse_health_check(text);
+    REQUIRE(back);
+    CHECK(back->kind == spec::HealthKind::exec);
+    CHECK(back->exec == std::vector<std::string>{"test", "-f", "/tmp/ready"});
+    CHECK(back->timeout == Millis(750));
+    CHECK(back->retries == 6);
+    CHECK_FALSE(agentctl::runners::parse_health_check(""));
+    CHECK_FALSE(agentctl::runners::parse_health_check("{\"kind\": 3"));
+    CHECK_FALSE(agentctl::runners::parse_health_check("{}"));
+}

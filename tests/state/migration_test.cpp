@@ -46,7 +46,7 @@ TEST_CASE("an empty (version 0) file is migrated to the current schema", "[migra
     write_file(dir.db(), "");
     StateStore::open(dir.path());
     SqliteDb db(dir.db(), k_timeout);
-    CHECK(db.user_version() == 1);
+    CHECK(db.user_version() == 2);
     CHECK(table_names(db) == "events,instances,jobs,locks,revisions");
     CHECK(db.query_text("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'events_by_job'") == "1");
 }
@@ -60,7 +60,7 @@ TEST_CASE("a database newer than this binary is refused and left untouched", "[m
     }
     CHECK_THROWS_WITH(StateStore::open(dir.path()),
                       "state database " + dir.db() +
-                          " has schema version 99, newer than this agentctl understands (1); "
+                          " has schema version 99, newer than this agentctl understands (2); "
                           "upgrade agentctl or use another --state-dir");
     CHECK_THROWS_AS(StateStore::open(dir.path()), StateError);
     SqliteDb db(dir.db(), k_timeout);
@@ -124,7 +124,29 @@ TEST_CASE("processes opening a fresh state dir at once migrate it exactly once",
     }
     for (pid_t child : children) CHECK(wait_exit(child) == 0);
     SqliteDb db(dir.db(), k_timeout);
-    CHECK(db.user_version() == 1);
+    CHECK(db.user_version() == 2);
     CHECK(db.query_text("PRAGMA journal_mode") == "wal");
     CHECK(table_names(db) == "events,instances,jobs,locks,revisions");
+}
+
+TEST_CASE("a version 1 database keeps its rows when migrated to version 2", "[migration]") {
+    TempDir dir;
+    {
+        SqliteDb db(dir.db(), k_timeout);
+        migrate(db, {agentctl::state::schema_migrations().at(0)}, k_timeout);
+        REQUIRE(db.user_version() == 1);
+        db.exec("INSERT INTO jobs VALUES ('old', '/jobs/old.yaml', 'text', 'h', 1, 'running', 'running', 1, 2)");
+        db.exec("INSERT INTO instances (job, instance, agent, host, target, revision, stage, boot_id, container_id, "
+                "url, spec_hash, status, last_health, last_error, run_dir, log_path, updated_at) VALUES ('old', 'web', "
+                "'web', '127.0.0.1', 'localhost', 1, 0, 'b', '', 'http://127.0.0.1:9001', 'h', 'healthy', '', '', "
+                "'/run/web', '/logs/web.log', 3)");
+    }
+    auto store = StateStore::open(dir.path());
+    auto instances = store->instances("old");
+    REQUIRE(instances.size() == 1);
+    CHECK(instances[0].url == "http://127.0.0.1:9001");
+    CHECK(instances[0].status == "healthy");
+    CHECK(instances[0].health_check.empty());
+    SqliteDb db(dir.db(), k_timeout);
+    CHECK(db.user_version() == 2);
 }

@@ -74,6 +74,7 @@ InstanceRecord maps_instance() {
     instance.run_dir = "/run/agentctl/travel/maps@h2";
     instance.log_path = "/logs/travel/maps@h2.log";
     instance.updated_at = at_millis(1714555901000);
+    instance.health_check = R"({"kind":"tcp"})";
     return instance;
 }
 
@@ -108,8 +109,8 @@ TEST_CASE("open creates a private database in WAL mode, whatever the umask", "[s
     CHECK(mode_of(dir.db() + "-shm") == 0600);
     SqliteDb raw(dir.db(), std::chrono::milliseconds(1000));
     CHECK(raw.query_text("PRAGMA journal_mode") == "wal");
-    CHECK(raw.user_version() == 1);
-    CHECK(StateStore::schema_version() == 1);
+    CHECK(raw.user_version() == 2);
+    CHECK(StateStore::schema_version() == 2);
 }
 
 TEST_CASE("open makes an existing world-readable database private again", "[state_store]") {
@@ -304,6 +305,7 @@ TEST_CASE("an instance round-trips field by field", "[state_store]") {
     CHECK(got.last_error == "health check failed");
     CHECK(got.run_dir == "/run/agentctl/travel/maps@h2");
     CHECK(got.log_path == "/logs/travel/maps@h2.log");
+    CHECK(got.health_check == R"({"kind":"tcp"})");
     CHECK(millis_of(got.updated_at) == 1714555901000);
 }
 
