@@ -23,9 +23,9 @@ build_packages=(
 # What the test suite and the tools need on top: the
 # clang + libFuzzer runtime for the fuzz target, mandoc for the man pages, graphviz for
 # `plan -o dot`, bats + jq for the end-to-end tests, GNU time for bench/, busybox for
-# test agents.
+# test agents, zsh and fish to check the completion scripts parse.
 test_packages=(
-  clang libclang-rt-14-dev mandoc graphviz bats jq time busybox-static
+  clang libclang-rt-14-dev mandoc graphviz bats jq time busybox-static zsh fish
 )
 
 usage() {
