@@ -50,6 +50,7 @@ struct DeployVerbOptions {
     std::string lock_wait;
     std::string progress = "auto";
     bool force = false;
+    bool skip_preflight = false;
 };
 
 // The job file's bytes as they are on disk: what state records (its ${VAR} references, never
@@ -96,6 +97,7 @@ deploy::DeployOptions deployer_options(const DeployVerbOptions& options) {
     out.force_recreate = options.force_recreate;
     out.force = options.force;
     out.lock_wait = duration_flag("--lock-wait", options.lock_wait, util::Millis(0));
+    out.skip_preflight = options.skip_preflight;
     return out;
 }
 
@@ -254,6 +256,14 @@ int run_deploy(const DeployVerbOptions& options, const GlobalOptions& globals) {
     }
 
     // Step 4: the outcome.
+    if (!result.preflight_problems.empty()) {
+        for (const auto& problem : result.preflight_problems) {
+            console.print_error("preflight: " + problem.instance + ": " + problem.message);
+        }
+        console.print_error("deploy of " + plan.job + " refused: " + result.error +
+                            "; nothing was started or recorded (fix them, or skip the checks with --skip-preflight)");
+        return static_cast<int>(util::ExitCode::failed);
+    }
     if (!result.ok) {
         if (globals.quiet && !result.failed_instance.empty()) {
             console.print_error("agent " + result.failed_instance + " failed: " + result.error +
@@ -296,8 +306,11 @@ Verb setup_deploy(CLI::App& app, const GlobalOptions& globals) {
         ->type_name("STYLE")
         ->check(CLI::IsMember({"auto", "console", "plain", "json"}));
     command->add_flag("--force", options->force, "Deploy even though the job was deployed from another file");
+    command->add_flag("--skip-preflight", options->skip_preflight,
+                      "Skip the checks before the deploy (commands, modules, workdirs, free ports)");
     command->footer(
-        "Exit status: 0 deployed, 1 failed (rolled back unless --on-failure keep), 2 invalid job file, 3 locked, "
+        "Exit status: 0 deployed, 1 failed (rolled back unless --on-failure keep) or refused by preflight, 2 invalid "
+        "job file, 3 locked, "
         "130 interrupted (rolled back).");
     return {command, [options, &globals] { return run_deploy(*options, globals); }};
 }

@@ -66,6 +66,7 @@ public:
         auto live = observe_instances(recorded, m_d.m_runners, m_d.m_prober);
         m_changes = instance_changes(m_plan, recorded, live, m_options.force_recreate);
         m_result.changes = agent_changes(m_plan, m_changes);
+        if (!m_options.skip_preflight && !preflight()) return m_result;
         begin_revision();
         m_d.m_observer.begin("deploy", m_plan.job, m_revision);
 
@@ -95,6 +96,33 @@ private:
                                        ", not " + m_source.file +
                                        "; use --name to deploy this file under another name, or --force to replace it");
         }
+    }
+
+    // DESIGN.md §2 "Preflight": every instance this deploy would start is checked where it would
+    // run, before anything is recorded. An instance replaced while running holds its own port
+    // until it is stopped, so its port is left out of the check.
+    bool preflight() {
+        LaunchPaths paths{m_d.m_state_dir, dir_of(m_source.file)};
+        std::map<spec::Target, std::vector<runners::LaunchRequest>> by_target;
+        for (const auto& change : m_changes) {
+            if (change.action != plan::ChangeAction::create && change.action != plan::ChangeAction::replace) continue;
+            const plan::PlannedAgent* agent = m_plan.find(change.agent);
+            if (agent == nullptr) continue;
+            for (const auto& instance : agent->instances) {
+                if (instance.name != change.instance) continue;
+                runners::LaunchRequest request = build_launch(m_plan, *agent, instance, paths, 0, inherited_env).request;
+                if (change.recorded && change.was_alive) request.port.reset();
+                by_target[request.target].push_back(std::move(request));
+            }
+        }
+        for (auto& [target, requests] : by_target) {
+            auto problems = m_d.m_runners(target).preflight(requests);
+            m_result.preflight_problems.insert(m_result.preflight_problems.end(), problems.begin(), problems.end());
+        }
+        if (m_result.preflight_problems.empty()) return true;
+        m_result.error = "preflight found " + std::to_string(m_result.preflight_problems.size()) + " problem" +
+                         (m_result.preflight_problems.size() == 1 ? "" : "s");
+        return false;
     }
 
     void begin_revision() {

@@ -32,6 +32,7 @@ struct DeployOptions {
     bool force_recreate = false;          ///< replace every agent, changed or not
     bool force = false;                   ///< deploy even if the job was deployed from another file
     util::Millis lock_wait{0};            ///< --lock-wait
+    bool skip_preflight = false;          ///< --skip-preflight
 };
 
 /// The job file a plan came from, as recorded in state (never interpolated: no secrets).
@@ -50,6 +51,8 @@ struct DeployResult {
     std::string failed_instance;   ///< the first instance that failed, if any
     std::string error;             ///< why it failed
     std::string log_tail;          ///< its last log lines
+    /// Why preflight refused the deploy (nothing was started or recorded); empty otherwise.
+    std::vector<runners::PreflightProblem> preflight_problems;
 };
 
 /// Which instances of a job to stop, and how.
@@ -88,7 +91,9 @@ public:
     /// verb's diff): keep (same hash, alive, healthy), create, replace (with the reason), remove.
     std::vector<plan::Change> changes(const plan::Plan& plan, bool force_recreate);
 
-    /// Deploys `plan` (resolved with this run's id) from `source`. Takes the job lock; throws
+    /// Deploys `plan` (resolved with this run's id) from `source`. Takes the job lock; runs each
+    /// runner's preflight over the instances it would start and, when one finds a problem,
+    /// returns them in the result before anything is started or recorded. Throws
     /// state::LockedError when it is held, util::OperationError when the job belongs to another
     /// file (without `force`). Everything else is reported in the result.
     DeployResult deploy(const plan::Plan& plan, const JobSource& source, const DeployOptions& options);

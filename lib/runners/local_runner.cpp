@@ -11,6 +11,7 @@
 
 #include "runners/launch_record.hpp"
 #include "runners/local_exec.hpp"
+#include "runners/local_preflight.hpp"
 #include "runners/log_file.hpp"
 #include "runners/process_control.hpp"
 #include "runners/shim_handshake.hpp"
@@ -308,6 +309,10 @@ std::string find_shim_executable() {
         start = end + 1;
     }
     return {};
+}
+
+std::vector<PreflightProblem> LocalRunner::preflight(const std::vector<LaunchRequest>& requests) {
+    return local_preflight(requests);
 }
 
 }  // namespace agentctl::runners

@@ -29,6 +29,8 @@ public:
     void read_logs(const InstanceHandle& handle, const LogOptions& options,
                    const std::function<void(const LogLine&)>& sink) override;
     ExecResult exec(const InstanceHandle& handle, const std::vector<std::string>& argv, util::Millis timeout) override;
+    /// Commands resolvable, modules importable, workdirs present, ports free (local_preflight).
+    std::vector<PreflightProblem> preflight(const std::vector<LaunchRequest>& requests) override;
 
 private:
     StopOutcome stop_running(const InstanceHandle& handle, const StopOptions& options, int signal);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # Deploys that fail, through the real binary with real agent processes (DESIGN.md §4 "On a
 # deploy failure", §6 exit codes): an agent that exits at once, one that never becomes ready,
-# a failed re-deploy that must restore the previous revision, a port already taken,
+# a failed re-deploy that must restore the previous revision, a port already taken, preflight
+# (commands, modules, workdirs, ports) refusing before anything starts,
 # `--on-failure keep`, and Ctrl-C in the middle of a deploy.
 
 load deploy_helpers
@@ -182,9 +183,19 @@ topology:
 deployment:
   timeout: 20
 YAML
+  # Preflight finds the port taken before anything starts or is recorded.
+  run agentctl deploy job.yaml
+  expect_status 1
+  expect_output_contains "preflight: squatter: port $port on 127.0.0.1 is already in use" "--skip-preflight" \
+    "nothing was started or recorded"
+  [ "$(count_role shim)" -eq 0 ]
+  run agentctl status port-taken
+  expect_status 4
+
+  # Without preflight the agent itself fails to bind, and says so in its log.
   local start took
   start=$(now_ms)
-  run agentctl deploy job.yaml
+  run agentctl deploy job.yaml --skip-preflight
   took=$(($(now_ms) - start))
   expect_status 1
   expect_output_contains squatter "$port"
@@ -197,6 +208,78 @@ YAML
   ((took < 15000))
   pid_alive "$holder"
   expect_no_agents_left 5
+}
+
+@test "preflight refuses missing commands, modules and workdirs together, before anything starts" {
+  local ports
+  ports=($(free_ports 2))
+  mkdir -p pkg/agents_ok
+  : >pkg/agents_ok/__init__.py
+  echo 'print("module ran")' >pkg/agents_ok/worker.py
+  cat >job.yaml <<YAML
+job:
+  name: preflight
+agents:
+$(echo_agent_yaml good "${ports[0]}")
+  - id: nocmd
+    command: ["agentctl-test-no-such-command", "--flag"]
+    health: {none: true}
+  - id: nofile
+    command: ["./bin/missing-agent"]
+    health: {none: true}
+  - id: nomodule
+    module: agents_ok.absent
+    health: {none: true}
+    deployment: {workdir: pkg, python: $PYTHON}
+  - id: okmodule
+    module: agents_ok.worker
+    health: {none: true}
+    deployment: {workdir: pkg, python: $PYTHON}
+  - id: nodir
+    command: ["sleep", "100"]
+    health: {none: true}
+    deployment: {workdir: no-such-dir}
+topology:
+  type: none
+YAML
+  run agentctl deploy job.yaml
+  expect_status 1
+  expect_output_contains \
+    "preflight: nocmd: command agentctl-test-no-such-command was not found on PATH" \
+    "preflight: nofile: command ./bin/missing-agent is not an executable file" \
+    "preflight: nomodule: $PYTHON cannot import agents_ok.absent" "no module named agents_ok.absent" \
+    "preflight: nodir: workdir $PWD/no-such-dir is not a directory" \
+    "preflight found 4 problems; nothing was started or recorded"
+  # The module that exists is found without being run, and healthy agents are not named.
+  [[ $output != *"module ran"* ]]
+  [[ $output != *"preflight: okmodule"* ]]
+  [[ $output != *"preflight: good"* ]]
+  [ "$(count_role shim)" -eq 0 ]
+  run agentctl list --all -o json
+  expect_status 0
+  [[ $output != *preflight* ]]
+}
+
+@test "preflight leaves out the port of an agent it replaces, and a re-deploy with the port held passes" {
+  local port
+  port=$(free_ports 1)
+  cat >job.yaml <<YAML
+job:
+  name: replace-port
+agents:
+$(echo_agent_yaml web "$port" "      release: v1")
+topology:
+  type: none
+YAML
+  run agentctl deploy job.yaml
+  expect_status 0
+  sed -i 's/release: v1/release: v2/' job.yaml
+  # The running v1 holds the port; it is stopped before v2 starts, so preflight must not object.
+  run agentctl deploy job.yaml
+  expect_status 0
+  [ "$(env_of "$port" AGENT_RELEASE)" = v2 ]
+  run agentctl stop replace-port
+  expect_status 0
 }
 
 @test "--on-failure keep leaves the started agents running and status shows the failed one" {

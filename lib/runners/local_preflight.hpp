@@ -1,0 +1,18 @@
+#pragma once
+// Preflight for agents that run on this machine (DESIGN.md §2 "Preflight"): before a deploy
+// starts anything, every command must be resolvable, every `module` importable by its
+// interpreter, every workdir a directory, and every port it would listen on free.
+
+#include <vector>
+
+#include "runners/runner.hpp"
+
+namespace agentctl::runners {
+
+/// Checks `requests` on this machine; one problem per finding, each naming the instance, what
+/// is wrong and how to fix it. A request without a port (the deployer leaves out the port of an
+/// instance it stops first) is not port-checked. Module agents of one interpreter and workdir
+/// are checked by one run of that interpreter.
+std::vector<PreflightProblem> local_preflight(const std::vector<LaunchRequest>& requests);
+
+}  // namespace agentctl::runners
