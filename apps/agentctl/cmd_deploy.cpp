@@ -50,6 +50,7 @@ struct DeployVerbOptions {
     std::string lock_wait;
     std::string progress = "auto";
     bool force = false;
+    bool skip_preflight = false;
 };
 
 // The job file's bytes as they are on disk: what state records (its ${VAR} references, never
@@ -96,6 +97,7 @@ deploy::DeployOptions deployer_options(const DeployVerbOptions& options) {
     out.force_recreate = options.force_recreate;
     out.force = options.force;
     out.lock_wait = duration_flag("--lock-wait", options.lock_wait, util::Millis(0));
+    out.skip_preflight = options.skip_preflight;
     return out;
 }
 
@@ -296,6 +298,8 @@ Verb setup_deploy(CLI::App& app, const GlobalOptions& globals) {
         ->type_name("STYLE")
         ->check(CLI::IsMember({"auto", "console", "plain", "json"}));
     command->add_flag("--force", options->force, "Deploy even though the job was deployed from another file");
+    command->add_flag("--skip-preflight", options->skip_preflight,
+                      "Skip the checks made before anything starts (e.g. every container image present)");
     command->footer(
         "Exit status: 0 deployed, 1 failed (rolled back unless --on-failure keep), 2 invalid job file, 3 locked, "
         "130 interrupted (rolled back).");

@@ -13,6 +13,7 @@
 #include "runners/health_probe.hpp"
 #include "state/state_store.hpp"
 #include "util/errors.hpp"
+#include "util/text.hpp"
 
 namespace agentctl::deploy {
 
@@ -71,7 +72,7 @@ public:
 
         bool ok = false;
         try {
-            ok = run_waves() && remove_departed();
+            ok = preflight() && run_waves() && remove_departed();
         } catch (const std::exception& error) {
             // An I/O or runner error mid-deploy is a failure like any other: it is rolled back
             // and recorded, never left as a "deploying" job with a pending revision.
@@ -131,6 +132,34 @@ private:
         tx->upsert_job(job);
         tx->add_event({0, {}, m_plan.job, "", "", "deploy-started", "revision " + std::to_string(m_revision)});
         tx->commit();
+    }
+
+    // Asks each runner, before anything starts, whether the instances to start can start there
+    // (DESIGN.md §2 "Preflight": e.g. every image present); false with all problems otherwise.
+    bool preflight() {
+        if (m_options.skip_preflight) return true;
+        LaunchPaths paths{m_d.m_state_dir, dir_of(m_source.file)};
+        std::map<spec::Target, std::vector<runners::LaunchRequest>> by_target;
+        for (const auto& change : m_changes) {
+            if (change.action == plan::ChangeAction::keep || change.action == plan::ChangeAction::remove) continue;
+            const plan::PlannedAgent* agent = m_plan.find(change.agent);
+            if (!agent) continue;
+            for (const auto& instance : agent->instances) {
+                if (instance.name != change.instance) continue;
+                auto launch = build_launch(m_plan, *agent, instance, paths, m_revision, inherited_env);
+                by_target[agent->spec.deployment.target].push_back(launch.request);
+            }
+        }
+        std::vector<std::string> problems;
+        for (const auto& [target, requests] : by_target) {
+            for (const auto& problem : m_d.m_runners(target).preflight(requests)) {
+                if (m_failure.instance.empty()) m_failure.instance = problem.instance;
+                problems.push_back(problem.instance + ": " + problem.message);
+            }
+        }
+        if (problems.empty()) return true;
+        m_failure.error = "preflight failed:\n  " + util::join(problems, "\n  ");
+        return false;
     }
 
     // Starts every wave in turn; false at the first failure or interruption.
@@ -303,6 +332,21 @@ private:
         tx->upsert_job(job);
         tx->add_event({0, {}, m_plan.job, "", m_failure.instance, "deploy-" + outcome, m_failure.error});
         tx->commit();
+        if (rollback) release_runners();
+    }
+
+    // After a rollback, what the runners made for the job (a Docker network) goes if nothing of
+    // the job is left to use it; each runner checks that itself.
+    void release_runners() {
+        std::set<spec::Target> targets;
+        for (const auto& agent : m_plan.agents) targets.insert(agent.spec.deployment.target);
+        for (spec::Target target : targets) {
+            try {
+                m_d.m_runners(target).release_job(m_plan.job);
+            } catch (const std::exception& error) {
+                m_d.m_observer.note("could not release what the runner made for " + m_plan.job + ": " + error.what());
+            }
+        }
     }
 
     std::string summary() const {
