@@ -130,7 +130,7 @@ _agentctl() {
         deploy | start)
             if [[ "$cur" == -* ]]; then
                 _agentctl_add compgen -W "--name --timeout --on-failure --force-recreate --dry-run --lock-wait
-                    --progress --force $global_opts" -- "$cur"
+                    --progress --force --skip-preflight $global_opts" -- "$cur"
             else
                 _agentctl_job_files "$cur"
             fi

@@ -78,6 +78,7 @@ complete -c agentctl -n $dep -l dry-run -d 'Print what would change; do nothing'
 complete -c agentctl -n $dep -l lock-wait -x -d 'Wait for the job lock'
 complete -c agentctl -n $dep -l progress -x -a 'auto console plain json' -d 'Progress style'
 complete -c agentctl -n $dep -l force -d 'Deploy although another file deployed the job'
+complete -c agentctl -n $dep -l skip-preflight -d 'Skip the checks made before anything starts'
 
 # Verbs that take a deployed job.
 complete -c agentctl -n '__fish_seen_subcommand_from status inspect logs restart stop query cleanup' -a '(__agentctl_jobs)'

@@ -115,3 +115,14 @@ YAML
   expect_status 0
   expect_no_leftovers "$JOB"
 }
+
+@test "a container agent on another machine's engine is refused: this build has no SSH runner" {
+  {
+    printf 'job:\n  name: %s\nagents:\n' "$JOB"
+    container_agent far "$PORT_A" 'host: buildhost'
+  } >job.yaml
+  run "$AGENTCTL" --state-dir "$STATE" deploy job.yaml --progress plain
+  expect_status 1
+  [[ $output == *"far: container agents on another machine's engine (deployment.host 'buildhost') need agentctl's SSH runner, which this build does not have"* ]]
+  expect_no_leftovers "$JOB"
+}

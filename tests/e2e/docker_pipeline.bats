@@ -92,7 +92,7 @@ http://127.0.0.1:$PORT_B parse" ]
   [[ $output == *"agent fetch up"* ]]
 }
 
-@test "a container removed behind agentctl's back is missing; a re-deploy brings it back" {
+@test "a container removed behind agentctl's back is missing; a re-deploy brings it back; restart replaces one" {
   write_pipeline
   run "$AGENTCTL" --state-dir "$STATE" deploy job.yaml --progress plain
   expect_status 0
@@ -103,6 +103,16 @@ http://127.0.0.1:$PORT_B parse" ]
   expect_status 0
   run curl -sS "http://127.0.0.1:$PORT_C/health"
   [ "$output" = ok ]
+
+  # restart replaces the container (docker stop + rm, then a new one from the launch record).
+  before=$("$DOCKER" inspect --format '{{.Id}}' "$JOB-parse")
+  run "$AGENTCTL" --state-dir "$STATE" restart "$JOB" parse
+  expect_status 0
+  after=$("$DOCKER" inspect --format '{{.Id}}' "$JOB-parse")
+  [ -n "$after" ] && [ "$after" != "$before" ]
+  run "$AGENTCTL" --state-dir "$STATE" status "$JOB" -o json
+  [ "$(jq -r '.jobs[0].agents[] | select(.id == "parse") | "\(.status) \(.container)"' <<<"$output")" = "healthy $after" ]
+
   run "$AGENTCTL" --state-dir "$STATE" stop "$JOB"
   expect_status 0
   expect_no_leftovers "$JOB"
