@@ -75,6 +75,11 @@ http://127.0.0.1:$PORT_B parse" ]
   run "$AGENTCTL" --state-dir "$STATE" logs "$JOB" parse --tail 1 --timestamps
   expect_status 0
   [[ $output =~ ^parse\ \|\ 20[0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9:.]+Z\ agent\ parse\ up$ ]]
+  run "$AGENTCTL" --state-dir "$STATE" logs "$JOB" store --since 10m
+  [ "$output" = "store | agent store up" ]
+  # -f keeps following until interrupted; what was there is printed first.
+  run timeout -s INT 2 "$AGENTCTL" --state-dir "$STATE" logs "$JOB" fetch -f
+  [ "$output" = "fetch | agent fetch up" ]
 
   # Unchanged: the same containers stay.
   run "$AGENTCTL" --state-dir "$STATE" deploy job.yaml --progress plain
