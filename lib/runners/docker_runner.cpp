@@ -27,6 +27,7 @@ struct DockerRunner::Engine {
     util::Millis timeout{60000};
     std::mutex mutex;
     std::set<std::string> images_present;  // found by preflight: start does not ask again
+    std::set<std::string> networks_ready;  // known to exist: later waves do not ask again
     std::set<std::string> tracked;         // container ids whose state one batched inspect reads
     struct Cached {
         Inspection inspection;
@@ -225,46 +226,84 @@ void DockerRunner::check_names(Engine& engine, const std::vector<const LaunchReq
 
 std::string DockerRunner::ensure_network(Engine& engine, const LaunchRequest& request) {
     const std::string network = docker::network_name(request);
+    {
+        std::lock_guard<std::mutex> lock(engine.mutex);
+        if (engine.networks_ready.count(network)) return {};
+    }
     HostResult found = engine.run({"network", "inspect", "--format", "{{.Name}}", network});
-    if (found.exit_status == 0) return {};
-    if (!docker::is_no_such(found.err)) return failure_text(found, engine.name, "cannot inspect network '" + network + "'");
-    // Labelled with the job, so stop removes it (and only it: a network the user made is never ours).
-    HostResult made = engine.run({"network", "create", "--driver", "bridge", "--label",
-                                  std::string(docker::k_label_job) + "=" + request.job, network});
-    if (made.exit_status == 0 || made.err.find("already exists") != std::string::npos) return {};
-    return failure_text(made, engine.name, "cannot create network '" + network + "'");
+    if (found.exit_status != 0) {
+        if (!docker::is_no_such(found.err)) {
+            return failure_text(found, engine.name, "cannot inspect network '" + network + "'");
+        }
+        // Labelled with the job, so stop removes it (and only it: a network the user made is never ours).
+        HostResult made = engine.run({"network", "create", "--driver", "bridge", "--label",
+                                      std::string(docker::k_label_job) + "=" + request.job, network});
+        if (made.exit_status != 0 && made.err.find("already exists") == std::string::npos) {
+            return failure_text(made, engine.name, "cannot create network '" + network + "'");
+        }
+    }
+    std::lock_guard<std::mutex> lock(engine.mutex);
+    engine.networks_ready.insert(network);
+    return {};
 }
 
-StartOutcome DockerRunner::start_one(Engine& engine, const LaunchRequest& request, bool replace_ours) {
+HostResult DockerRunner::create_container(Engine& engine, const LaunchRequest& request) {
+    const std::string env_file = request.run_dir + "/container.env";
+    engine.host->write_file(env_file, docker::env_file_text(request.instance, request.environment), 0600);
+    HostResult created = engine.run(docker::create_args(request, env_file));
+    // The values live in the container's config now; the file must not outlive the create.
+    if (engine.host->is_local()) ::unlink(env_file.c_str());
+    else engine.host->run({{"rm", "-f", env_file}, {}, util::Millis(10000)});
+    return created;
+}
+
+void DockerRunner::remove_ours(Engine& engine, const LaunchRequest& request) {
+    // Only a container carrying this job's and agent's labels is removed, never a foreign one.
+    HostResult ids = engine.run({"ps", "--all", "--quiet", "--filter", "name=^/" + docker::container_name(request) + "$",
+                                 "--filter", std::string("label=") + docker::k_label_job + "=" + request.job,
+                                 "--filter", std::string("label=") + docker::k_label_agent + "=" + request.agent});
+    std::vector<std::string> args = {"rm", "--force"};
+    for (std::size_t start = 0; start < ids.out.size();) {
+        std::size_t end = ids.out.find('\n', start);
+        if (end == std::string::npos) end = ids.out.size();
+        if (end > start) args.push_back(ids.out.substr(start, end - start));
+        start = end + 1;
+    }
+    if (ids.exit_status == 0 && args.size() > 2) engine.run(args);
+}
+
+StartOutcome DockerRunner::start_one(Engine& engine, const LaunchRequest& request) {
     StartOutcome outcome;
     outcome.handle.host = request.host;
     outcome.handle.run_dir = request.run_dir;
     outcome.handle.log_path = request.log_path;
     const std::string name = docker::container_name(request);
-    if (replace_ours) {
-        // Left by an agentctl that died between create and recording it: it is ours to replace.
-        HostResult removed = engine.run({"rm", "--force", name});
-        if (removed.exit_status != 0 && !docker::is_no_such(removed.err)) {
-            outcome.error = failure_text(removed, engine.name, "cannot remove the old container '" + name + "'");
-            return outcome;
-        }
-    }
-    const std::string env_file = request.run_dir + "/container.env";
     HostResult created;
     try {
-        engine.host->write_file(env_file, docker::env_file_text(request.instance, request.environment), 0600);
-        created = engine.run(docker::create_args(request, env_file));
+        created = create_container(engine, request);
+        if (created.exit_status != 0 && created.err.find("is already in use") != std::string::npos) {
+            // The name is held: by a container agentctl left for this very agent (it died between
+            // create and recording it), which is replaced, or by someone else's, which is refused.
+            std::map<const LaunchRequest*, std::string> problems;
+            std::set<std::string> ours;
+            check_names(engine, {&request}, problems, &ours);
+            if (!problems.empty()) {
+                outcome.error = problems.begin()->second;
+                return outcome;
+            }
+            remove_ours(engine, request);
+            created = create_container(engine, request);
+        }
     } catch (const std::exception& error) {
         outcome.error = error.what();
         return outcome;
     }
-    // The values live in the container's config now; the file must not outlive the create.
-    if (engine.host->is_local()) ::unlink(env_file.c_str());
-    else engine.host->run({{"rm", "-f", env_file}, {}, util::Millis(10000)});
     if (created.exit_status != 0) {
         outcome.error = failure_text(created, engine.name, "docker create of '" + name + "' failed");
         // A create that failed half-way (e.g. at attaching the network) can leave the container.
-        engine.run({"rm", "--force", name});
+        remove_ours(engine, request);
+        std::lock_guard<std::mutex> lock(engine.mutex);
+        engine.networks_ready.erase(docker::network_name(request));
         return outcome;
     }
     std::string id = created.out.substr(0, created.out.find('\n'));
@@ -297,10 +336,10 @@ std::vector<StartOutcome> DockerRunner::start(const std::vector<LaunchRequest>& 
         Engine& eng = *engine_ptr;
         std::vector<const LaunchRequest*> group;
         for (std::size_t i : indexes) group.push_back(&requests[i]);
+        // Images preflight already found are not asked for again; names are checked by create
+        // itself (a conflict is then looked at), which saves a call per wave.
         std::map<const LaunchRequest*, std::string> problems;
-        std::set<std::string> ours;
         std::string engine_error = check_images(eng, group, problems);
-        if (engine_error.empty()) check_names(eng, group, problems, &ours);
         std::set<std::string> networks_done;
         for (const auto* request : group) {
             if (!engine_error.empty() || problems.count(request)) continue;
@@ -320,8 +359,7 @@ std::vector<StartOutcome> DockerRunner::start(const std::vector<LaunchRequest>& 
         }
         for_each_parallel(to_start.size(), m_options.parallel, [&](std::size_t j) {
             std::size_t k = to_start[j];
-            const LaunchRequest& request = *group[k];
-            outcomes[indexes[k]] = start_one(eng, request, ours.count(docker::container_name(request)) > 0);
+            outcomes[indexes[k]] = start_one(eng, *group[k]);
         });
     }
     return outcomes;
@@ -570,6 +608,8 @@ void DockerRunner::release_job(const std::string& job) {
             start = end + 1;
         }
         if (args.size() > 2) eng->run(args);
+        std::lock_guard<std::mutex> lock(eng->mutex);
+        eng->networks_ready.clear();
     }
 }
 

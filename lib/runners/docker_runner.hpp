@@ -25,7 +25,7 @@ struct DockerRunnerOptions {
     std::string docker = "docker";         ///< the CLI; $AGENTCTL_DOCKER overrides it
     util::Millis command_timeout{60000};   ///< one docker command (create, inspect, rm ...)
     util::Millis inspect_cache{100};       ///< how long one batched inspect answers for every container
-    int parallel = 8;                      ///< containers created and started at once
+    int parallel = 16;                     ///< containers created and started at once
 };
 
 /// Creates one container per instance on the job's network, labelled with the job, agent and
@@ -56,7 +56,9 @@ private:
     void check_names(Engine& engine, const std::vector<const LaunchRequest*>& requests,
                      std::map<const LaunchRequest*, std::string>& problems, std::set<std::string>* ours);
     std::string ensure_network(Engine& engine, const LaunchRequest& request);
-    StartOutcome start_one(Engine& engine, const LaunchRequest& request, bool replace_ours);
+    HostResult create_container(Engine& engine, const LaunchRequest& request);
+    void remove_ours(Engine& engine, const LaunchRequest& request);
+    StartOutcome start_one(Engine& engine, const LaunchRequest& request);
     std::optional<Inspection> cached_inspection(Engine& engine, const std::string& id);
     void archive_logs(Engine& engine, const InstanceHandle& handle);
 

@@ -61,6 +61,29 @@ YAML
   run "$DOCKER" inspect --format '{{.Id}}' "$JOB-web"
   [ "$output" = "$(cat foreign.id)" ]
   expect_no_leftovers "$JOB"
+
+  # Without preflight, docker create meets the name: the same refusal, the container untouched.
+  run "$AGENTCTL" --state-dir "$STATE" deploy job.yaml --progress plain --skip-preflight
+  expect_status 1
+  [[ $output == *"container name '$JOB-web' on the engine of 127.0.0.1 is taken by a container agentctl did not create"* ]]
+  run "$DOCKER" inspect --format '{{.Id}}' "$JOB-web"
+  [ "$output" = "$(cat foreign.id)" ]
+  expect_no_leftovers "$JOB"
+}
+
+@test "a container agentctl left behind for the same agent (a crash before recording it) is replaced" {
+  "$DOCKER" create --name "$JOB-web" --label "agentctl.job=$JOB" --label agentctl.agent=web "$IMAGE" /bin/sleep 1000 >left.id
+  {
+    printf 'job:\n  name: %s\nagents:\n' "$JOB"
+    container_agent web "$PORT_A"
+  } >job.yaml
+  run "$AGENTCTL" --state-dir "$STATE" deploy job.yaml --progress plain
+  expect_status 0
+  run "$DOCKER" inspect --format '{{.Id}}' "$JOB-web"
+  [ -n "$output" ] && [ "$output" != "$(cat left.id)" ]
+  run "$AGENTCTL" --state-dir "$STATE" stop "$JOB"
+  expect_status 0
+  expect_no_leftovers "$JOB"
 }
 
 @test "an engine that cannot be reached: deploy, status and stop say so" {
