@@ -149,3 +149,26 @@ YAML
   [[ $output == *"far: container agents on another machine's engine (deployment.host 'buildhost') need agentctl's SSH runner, which this build does not have"* ]]
   expect_no_leftovers "$JOB"
 }
+
+@test "permission denied on the Docker socket: a user outside the docker group is told how to fix it" {
+  [ "$(id -u)" = 0 ] || skip "needs root to run agentctl as the unprivileged user nobody"
+  # The real socket, reached by a real user without access to it (root:docker, mode 0660).
+  local dir
+  dir=$(mktemp -d)
+  chmod 755 "$dir"
+  mkdir "$dir/state"
+  chown nobody "$dir/state"
+  {
+    printf 'job:\n  name: %s\nagents:\n' "$JOB"
+    container_agent web "$PORT_A"
+  } >"$dir/job.yaml"
+  : >"$dir/ssh_config"
+  # A copy nobody can run wherever the checkout is (its parents may be closed to others).
+  cp "$AGENTCTL" "$dir/agentctl"
+  AGENTCTL_SSH_CONFIG="$dir/ssh_config" run runuser -u nobody -- "$dir/agentctl" --state-dir "$dir/state" deploy "$dir/job.yaml" --progress plain
+  rm -rf "$dir"
+  expect_status 1
+  [[ $output == *"web: permission denied on the Docker socket on this machine ("* ]]
+  [[ $output == *"add this user to the 'docker' group (then log in again) or run agentctl as root"* ]]
+  expect_no_leftovers "$JOB"
+}
