@@ -164,9 +164,10 @@ YAML
   } >"$dir/job.yaml"
   : >"$dir/ssh_config"
   # A copy nobody can run wherever the checkout is (its parents may be closed to others).
-  cp "$AGENTCTL" "$dir/agentctl"
+  cp "$AGENTCTL" "$(dirname "$AGENTCTL")/agentctl-shim" "$dir/"
   AGENTCTL_SSH_CONFIG="$dir/ssh_config" run runuser -u nobody -- "$dir/agentctl" --state-dir "$dir/state" deploy "$dir/job.yaml" --progress plain
   rm -rf "$dir"
+  echo "$output"
   expect_status 1
   [[ $output == *"web: permission denied on the Docker socket on this machine ("* ]]
   [[ $output == *"add this user to the 'docker' group (then log in again) or run agentctl as root"* ]]
