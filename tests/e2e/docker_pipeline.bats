@@ -20,7 +20,8 @@ write_pipeline() {
     printf 'job:\n  name: %s\nagents:\n' "$JOB"
     container_agent fetch "$PORT_A"
     container_agent parse "$PORT_B"
-    container_agent store "$PORT_C"
+    # store's health check runs inside its container (docker exec).
+    container_agent store "$PORT_C" | sed 's|health: { http: /health,|health: { exec: [/bin/busybox, wget, -qO-, "http://127.0.0.1:8080/health"],|'
     printf 'topology:\n  type: pipeline\n  stages: [fetch, parse, store]\n'
     printf 'deployment:\n  timeout: 30\n'
   } >job.yaml
@@ -67,6 +68,7 @@ http://127.0.0.1:$PORT_B parse" ]
   run "$AGENTCTL" --state-dir "$STATE" inspect "$JOB" store -o json
   expect_status 0
   [ "$(jq -r '.instances[0].image // .image' <<<"$output")" = "$IMAGE" ]
+  [[ "$(jq -r '.instances[0].health' <<<"$output")" == "exec /bin/busybox wget -qO- http://127.0.0.1:8080/health"* ]]
   [ "$(jq -r '.instances[0].container // .container' <<<"$output")" = "$(awk '$1 == "store" { print $2 }' ids.before)" ]
 
   run "$AGENTCTL" --state-dir "$STATE" logs "$JOB" parse
