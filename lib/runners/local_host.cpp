@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -66,6 +67,25 @@ int decode_status(int status) {
 void append_capped(std::string& out, const char* data, std::size_t size, std::size_t cap) {
     std::size_t room = cap - std::min(cap, out.size());
     out.append(data, std::min(room, size));
+}
+
+// write() to a pipe whose reader may be gone, without the process-wide SIGPIPE that would
+// end agentctl: the signal is blocked in this thread and a pending one consumed.
+ssize_t write_without_sigpipe(int fd, const char* data, std::size_t size) {
+    sigset_t pipe_only;
+    sigset_t old;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    ::pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+    ssize_t n = ::write(fd, data, size);
+    int saved = errno;
+    if (n < 0 && saved == EPIPE) {
+        timespec zero{0, 0};
+        ::sigtimedwait(&pipe_only, nullptr, &zero);
+    }
+    ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    errno = saved;
+    return n;
 }
 
 // Creates every missing parent directory of `path` with mode 0700.
@@ -157,7 +177,7 @@ private:
             if (ready < 0 && errno == EINTR) continue;
             if (ready < 0) return;
             if (in >= 0 && (watch[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
-                ssize_t n = ::write(in, command.input.data() + written, command.input.size() - written);
+                ssize_t n = write_without_sigpipe(in, command.input.data() + written, command.input.size() - written);
                 if (n > 0) written += static_cast<std::size_t>(n);
                 // A reader that went away simply does not get the rest of its input.
                 if ((n < 0 && errno != EAGAIN && errno != EINTR) || written == command.input.size()) pipes.close_fd(in);

@@ -96,8 +96,10 @@ YAML
   [[ $output == *"the Docker daemon is not running on this machine"* ]]
   expect_no_leftovers "$JOB"
 
-  # The daemon going away under a running job (seen through a socket nothing answers on: the
-  # shared test engine itself is never stopped).
+  # The daemon going away under a running job, seen through a socket nothing answers on. The
+  # shared test engine is never stopped, and a second, private dockerd is not safe on a machine
+  # that runs one already: with --bridge=none it deletes the shared docker0 bridge (seen here),
+  # and with a bridge it hands out the same 172.17.0.0/16.
   run "$AGENTCTL" --state-dir "$STATE" deploy job.yaml --progress plain
   expect_status 0
   DOCKER_HOST="unix://$BATS_TEST_TMPDIR/no-dockerd.sock" run "$AGENTCTL" --state-dir "$STATE" status "$JOB" -o json

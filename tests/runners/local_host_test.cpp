@@ -27,6 +27,15 @@ TEST_CASE("local host runs argv with stdin and keeps stdout and stderr apart", "
     CHECK_FALSE(result.timed_out);
 }
 
+TEST_CASE("local host: a command that does not read its input neither hangs nor kills agentctl", "[local_host]") {
+    HostCommand command;
+    command.argv = {"/bin/true"};
+    command.input.assign(4 << 20, 'x');
+    auto result = make_local_host()->run(command);
+    CHECK(result.exit_status == 0);
+    CHECK_FALSE(result.timed_out);
+}
+
 TEST_CASE("local host: an argument is never split or interpreted by a shell", "[local_host]") {
     auto host = make_local_host();
     HostCommand command;
