@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "runners/docker_cli.hpp"
+#include "runners/launch_record.hpp"
 #include "runners/log_file.hpp"
 #include "util/errors.hpp"
 #include "util/text.hpp"
@@ -426,15 +427,32 @@ std::optional<Inspection> DockerRunner::cached_inspection(Engine& eng, const std
     return eng.states[id].inspection;
 }
 
+std::string DockerRunner::resolve_id(Engine& eng, const InstanceHandle& handle) {
+    if (!handle.container_id.empty()) return handle.container_id;
+    // No id recorded (agentctl died between docker create and recording it): the container, if
+    // any, is found by the labels its launch record says it was given.
+    auto launch = read_launch_record(handle.run_dir);
+    if (!launch) return {};
+    const LaunchRequest& request = launch->request;
+    HostResult found = eng.run({"ps", "--all", "--quiet", "--no-trunc",
+                                "--filter", std::string("label=") + docker::k_label_job + "=" + request.job,
+                                "--filter", std::string("label=") + docker::k_label_instance + "=" + request.instance,
+                                "--filter", std::string("label=") + docker::k_label_spec_hash + "=" + request.spec_hash});
+    if (found.exit_status != 0) return {};
+    return found.out.substr(0, found.out.find('\n'));
+}
+
 Inspection DockerRunner::inspect(const InstanceHandle& handle) {
-    if (handle.container_id.empty()) {
-        Inspection none;
-        none.liveness = Liveness::missing;
-        none.reason = "no container was recorded";
-        return none;
-    }
     try {
-        return *cached_inspection(engine(handle.host), handle.container_id);
+        Engine& eng = engine(handle.host);
+        std::string id = resolve_id(eng, handle);
+        if (id.empty()) {
+            Inspection none;
+            none.liveness = Liveness::missing;
+            none.reason = "no container was recorded or found by its labels";
+            return none;
+        }
+        return *cached_inspection(eng, id);
     } catch (const std::exception& error) {
         Inspection unknown;
         unknown.liveness = Liveness::unknown;
@@ -464,14 +482,16 @@ void DockerRunner::archive_logs(Engine& eng, const InstanceHandle& handle) {
     ::close(fd);
 }
 
-StopOutcome DockerRunner::stop(const InstanceHandle& handle, const StopOptions& options) {
+StopOutcome DockerRunner::stop(const InstanceHandle& recorded, const StopOptions& options) {
     StopOutcome outcome;
+    Engine& eng = engine(recorded.host);
+    InstanceHandle handle = recorded;
+    handle.container_id = resolve_id(eng, recorded);
     if (handle.container_id.empty()) {
         outcome.stopped = true;
-        outcome.message = "no container was recorded";
+        outcome.message = "no container was recorded or found by its labels";
         return outcome;
     }
-    Engine& eng = engine(handle.host);
     const std::string& id = handle.container_id;
     auto began = SteadyClock::now();
     long long seconds = (options.timeout.count() + 999) / 1000;

@@ -51,6 +51,7 @@ public:
 private:
     struct Engine;
     Engine& engine(const std::string& host);
+    std::string resolve_id(Engine& engine, const InstanceHandle& handle);
     std::string check_images(Engine& engine, const std::vector<const LaunchRequest*>& requests,
                              std::map<const LaunchRequest*, std::string>& problems);
     void check_names(Engine& engine, const std::vector<const LaunchRequest*>& requests,
