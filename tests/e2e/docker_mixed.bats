@@ -36,7 +36,7 @@ agents:
     health: { http: /health, interval: 1s }
     stop: { timeout: 2s }
     deployment: { target: localhost, workdir: ./app }
-$(container_agent box "$PORT_BOX")
+$(container_agent box "$PORT_BOX" 'volumes: ["./app:/app:ro"]')
 topology:
   type: mesh
   agents: [app, box]
@@ -56,6 +56,10 @@ YAML
   expect_status 0
   [ "$output" = "http://host.docker.internal:$PORT_APP
 ok-app" ]
+
+  # A relative volume source is relative to the job file.
+  run "$DOCKER" exec "$JOB-box" cat /app/peer_url
+  [ "$output" = "http://127.0.0.1:$PORT_BOX" ]
 
   run "$AGENTCTL" --state-dir "$STATE" status "$JOB" -o json
   [ "$(jq -r '[.jobs[0].agents[] | "\(.id)=\(.target)=\(.status)"] | sort | join(",")' <<<"$output")" = \
