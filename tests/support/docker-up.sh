@@ -22,6 +22,12 @@ die() {
 if ! "$docker" info >/dev/null 2>&1; then
   [[ -x $dockerd ]] || die "$dockerd is missing: install Debian's docker.io"
   [[ $(id -u) == 0 ]] || die "docker info fails and only root can start dockerd here: $("$docker" info 2>&1 | tail -1)"
+  # A dockerd killed earlier (e.g. with the session that started it) leaves its pid file; if
+  # that pid now belongs to another process, a new dockerd refuses to start.
+  pidfile=/var/run/docker.pid
+  if [[ -f $pidfile ]] && [[ $(cat "/proc/$(cat "$pidfile")/comm" 2>/dev/null) != dockerd ]]; then
+    rm -f "$pidfile"
+  fi
   echo "docker-up: starting $dockerd (log: $log)" >&2
   # setsid: the daemon outlives this script and is not in its process group.
   setsid "$dockerd" >>"$log" 2>&1 </dev/null &
