@@ -176,6 +176,14 @@ std::string engine_problem(const HostResult& result, const std::string& host) {
     return {};
 }
 
+std::string failure_text(const HostResult& result, const std::string& host, const std::string& fallback) {
+    std::string engine = engine_problem(result, host);
+    if (!engine.empty()) return engine;
+    return fallback + ": " + error_line(result);
+}
+
+std::string short_id(const std::string& id) { return id.substr(0, 12); }
+
 std::string error_line(const HostResult& result) {
     std::string text = trim(result.err.empty() ? result.out : result.err);
     auto newline = text.rfind('\n');

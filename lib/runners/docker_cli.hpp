@@ -64,6 +64,12 @@ bool is_no_such(const std::string& stderr_text);
 /// empty when the failure is something else.
 std::string engine_problem(const HostResult& result, const std::string& host);
 
+/// The engine failure message for `result` (engine_problem), else `fallback` + ": " + its error line.
+std::string failure_text(const HostResult& result, const std::string& host, const std::string& fallback);
+
+/// The 12-character short form of a container id, as docker shows it.
+std::string short_id(const std::string& id);
+
 /// The last non-empty line of a docker error ("Error response from daemon: ..."), for messages.
 std::string error_line(const HostResult& result);
 
