@@ -18,7 +18,7 @@ teardown() { docker_teardown; }
 write_pipeline() {
   {
     printf 'job:\n  name: %s\nagents:\n' "$JOB"
-    container_agent fetch "$PORT_A"
+    container_agent fetch "$PORT_A" | sed 's|^    config:|    resources: { cpu: 0.5, memory: 64M }\n    config:|'
     container_agent parse "$PORT_B"
     # store's health check runs inside its container (docker exec).
     container_agent store "$PORT_C" | sed 's|health: { http: /health,|health: { exec: [/bin/busybox, wget, -qO-, "http://127.0.0.1:8080/health"],|'
@@ -41,6 +41,8 @@ $JOB-store store" ]
   [ "$output" = "agentctl-$JOB $JOB" ]
   run "$DOCKER" inspect --format '{{.HostConfig.RestartPolicy.Name}}' "$JOB-parse"
   [ "$output" = "no" ]
+  run "$DOCKER" inspect --format '{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}}' "$JOB-fetch"
+  [ "$output" = "500000000 67108864" ]
 
   # Seen from the host: each container at its publish address.
   run curl -sS "http://127.0.0.1:$PORT_B/health"
