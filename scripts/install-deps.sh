@@ -26,6 +26,7 @@ build_packages=(
 # test agents, zsh and fish to check the completion scripts parse.
 test_packages=(
   clang libclang-rt-14-dev mandoc graphviz bats jq time busybox-static zsh fish
+  docker.io curl
 )
 
 usage() {

@@ -16,6 +16,11 @@ started=$SECONDS
 step "install the test dependencies (Debian packages)"
 scripts/install-deps.sh --test
 
+# The docker_*.bats tests need a Docker engine: started here when `docker info` fails, and a
+# loud failure when it cannot be.
+step "make sure a Docker engine answers (tests/support/docker-up.sh)"
+tests/support/docker-up.sh
+
 step "build the fuzz target with clang in ./build-fuzz"
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DAGENTCTL_FUZZ_ONLY=ON
 cmake --build build-fuzz --target job_loader_fuzz

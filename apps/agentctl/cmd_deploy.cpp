@@ -307,7 +307,8 @@ Verb setup_deploy(CLI::App& app, const GlobalOptions& globals) {
         ->check(CLI::IsMember({"auto", "console", "plain", "json"}));
     command->add_flag("--force", options->force, "Deploy even though the job was deployed from another file");
     command->add_flag("--skip-preflight", options->skip_preflight,
-                      "Skip the checks before the deploy (commands, modules, workdirs, free ports)");
+                      "Skip the checks made before anything starts (commands, modules, workdirs, free ports, "
+                      "container images)");
     command->footer(
         "Exit status: 0 deployed, 1 failed (rolled back unless --on-failure keep) or refused by preflight, 2 invalid "
         "job file, 3 locked, "

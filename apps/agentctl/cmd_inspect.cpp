@@ -88,6 +88,7 @@ Json instance_json(const state::InstanceRecord& record, const deploy::LiveStatus
                     {"launch_record", record.run_dir.empty() ? Json(nullptr) : Json(record.run_dir + "/instance.json")}};
     out["pids"] = {{"shim", nullable_pid(record.shim)}, {"agent", nullable_pid(record.agent_process)}};
     out["container"] = record.container_id.empty() ? Json(nullptr) : Json(record.container_id);
+    out["image"] = launch && !launch->request.deployment.image.empty() ? Json(launch->request.deployment.image) : Json(nullptr);
     out["restarts"] = record.restarts;
     out["exit_status"] = nullable(live.exit_status);
     out["last_health"] = live.detail.empty() ? record.last_health : live.detail;
@@ -123,7 +124,11 @@ std::string render_text(const state::JobRecord& job, const Json& instances, cons
         } else {
             fields.add_row({"Command:", "- (the launch record is gone)"});
         }
-        fields.add_row({"PIDs:", "shim " + text_of(instance["pids"]["shim"]) + ", agent " + text_of(instance["pids"]["agent"])});
+        if (instance["container"].is_string() || instance["image"].is_string()) {
+            fields.add_row({"Container:", text_of(instance["container"]) + " (image " + text_of(instance["image"]) + ")"});
+        } else {
+            fields.add_row({"PIDs:", "shim " + text_of(instance["pids"]["shim"]) + ", agent " + text_of(instance["pids"]["agent"])});
+        }
         fields.add_row({"Restarts:", std::to_string(instance["restarts"].get<int>())});
         fields.add_row({"Exit status:", text_of(instance["exit_status"])});
         fields.add_row({"Last health:", text_of(instance["last_health"])});

@@ -331,6 +331,21 @@ private:
         tx->upsert_job(job);
         tx->add_event({0, {}, m_plan.job, "", m_failure.instance, "deploy-" + outcome, m_failure.error});
         tx->commit();
+        if (rollback) release_runners();
+    }
+
+    // After a rollback, what the runners made for the job (a Docker network) goes if nothing of
+    // the job is left to use it; each runner checks that itself.
+    void release_runners() {
+        std::set<spec::Target> targets;
+        for (const auto& agent : m_plan.agents) targets.insert(agent.spec.deployment.target);
+        for (spec::Target target : targets) {
+            try {
+                m_d.m_runners(target).release_job(m_plan.job);
+            } catch (const std::exception& error) {
+                m_d.m_observer.note("could not release what the runner made for " + m_plan.job + ": " + error.what());
+            }
+        }
     }
 
     std::string summary() const {

@@ -32,7 +32,7 @@ struct DeployOptions {
     bool force_recreate = false;          ///< replace every agent, changed or not
     bool force = false;                   ///< deploy even if the job was deployed from another file
     util::Millis lock_wait{0};            ///< --lock-wait
-    bool skip_preflight = false;          ///< --skip-preflight
+    bool skip_preflight = false;          ///< --skip-preflight: no runner preflight before the first wave
 };
 
 /// The job file a plan came from, as recorded in state (never interpolated: no secrets).

@@ -93,6 +93,19 @@ StopResult AgentDeployer::stop(const StopRequest& request) {
         }
     }
 
+    // A whole job stopped: the runners drop what they made for it (the Docker job network).
+    if (whole_job && result.ok) {
+        std::set<spec::Target> targets;
+        for (const auto& record : selected) targets.insert(target_of(record));
+        for (spec::Target target : targets) {
+            try {
+                m_runners(target).release_job(request.job);
+            } catch (const std::exception& error) {
+                result.errors.push_back(std::string("releasing the job's resources: ") + error.what());
+            }
+        }
+    }
+
     auto tx = m_store.begin();
     job = require_job(m_store, request.job);
     if (whole_job) job.status = result.ok ? "stopped" : "failed";

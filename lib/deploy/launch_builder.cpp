@@ -89,6 +89,12 @@ LaunchRecord build_launch(const plan::Plan& plan, const plan::PlannedAgent& agen
     } else {
         request.workdir = workdir;
     }
+    // A container's relative host path ("./data:/data") is relative to the job file, as in compose.
+    if (spec.deployment.target == spec::Target::container) {
+        for (auto& volume : request.deployment.volumes) {
+            if (volume.rfind("./", 0) == 0 || volume.rfind("../", 0) == 0) volume = paths.job_dir + "/" + volume;
+        }
+    }
 
     record.health = spec.health;
     record.url = instance.url;

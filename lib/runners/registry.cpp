@@ -3,6 +3,7 @@
 
 #include <memory>
 
+#include "runners/docker_runner.hpp"
 #include "runners/dry_run_runner.hpp"
 #include "runners/local_runner.hpp"
 #include "runners/runner.hpp"
@@ -20,9 +21,11 @@ struct RunnerKind {
 };
 
 std::unique_ptr<Runner> make_local(const RunnerContext& context) { return std::make_unique<LocalRunner>(context); }
+std::unique_ptr<Runner> make_docker(const RunnerContext& context) { return std::make_unique<DockerRunner>(context); }
 
 constexpr RunnerKind k_runner_kinds[] = {
     {spec::Target::localhost, make_local},
+    {spec::Target::container, make_docker},
 };
 
 }  // namespace

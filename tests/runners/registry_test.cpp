@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "runners/docker_runner.hpp"
 #include "runners/dry_run_runner.hpp"
 #include "runners/local_runner.hpp"
 #include "runners/runner.hpp"
@@ -31,14 +32,16 @@ TEST_CASE("make_runner: a dry run gets the dry-run runner for every target", "[r
     }
 }
 
+TEST_CASE("make_runner: container is the Docker runner", "[registry]") {
+    auto runner = make_runner(Target::container, RunnerContext{});
+    CHECK(dynamic_cast<agentctl::runners::DockerRunner*>(runner.get()) != nullptr);
+}
+
 TEST_CASE("make_runner: targets without a runner yet are refused by name", "[registry]") {
     RunnerContext context;
     CHECK_THROWS_MATCHES(make_runner(Target::remote, context), agentctl::util::OperationError,
                          Catch::Message("agentctl cannot deploy remote agents yet (agent targets remote/container "
                                         "arrive with later releases)"));
-    CHECK_THROWS_MATCHES(make_runner(Target::container, context), agentctl::util::OperationError,
-                         Catch::Message("agentctl cannot deploy container agents yet (agent targets "
-                                        "remote/container arrive with later releases)"));
     CHECK_THROWS_AS(make_runner(Target::kubernetes, context), agentctl::util::OperationError);
 }
 
