@@ -27,6 +27,7 @@ struct AgentView {
     int restarts = 0;
     std::optional<int> exit_status;
     std::string last_health;         ///< this observation's probe detail, else the recorded one
+    std::optional<state::EventRecord> last_event;  ///< the instance's newest event
 };
 
 /// One job as `status` and `list` show it.
