@@ -48,7 +48,11 @@ void JobMonitor::run(const MonitorOptions& options) {
             m_reporter.note("job '" + options.job + "' is no longer recorded; waiting for it to be deployed again");
             announced_gone = true;
         }
-        auto until = SteadyClock::now() + options.tick;
+        // Until the next check is due, looking at the state at least every second (instances
+        // added or removed, a job deployed again) and at the stop request every 20 ms.
+        auto until = SteadyClock::now() + std::chrono::seconds(1);
+        for (const auto& [name, tracked] : m_tracked) until = std::min(until, tracked.next_due);
+        until = std::max(until, SteadyClock::now() + options.tick);
         while (SteadyClock::now() < until && !options.stop_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
 }
@@ -191,7 +195,12 @@ bool JobMonitor::round(const MonitorOptions& options) {
 
     // 4. The states seen, into the rows (a row replaced or being stopped meanwhile is left
     //    alone) with one event per change.
-    {
+    const bool any_change = std::any_of(due.begin(), due.end(), [&](const auto& record) {
+        const std::string& state = m_tracked[record.instance].state;
+        return (state == "healthy" || state == "unhealthy" || state == "running") && state != record.status &&
+               !stopped_on_purpose(record.status);
+    });
+    if (any_change) {
         auto tx = m_store.begin();
         bool wrote = false;
         auto current = m_store.instances(options.job);

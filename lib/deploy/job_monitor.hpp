@@ -49,7 +49,7 @@ struct MonitorOptions {
     std::string job;
     std::function<bool()> stop_requested;  ///< polled between rounds (and during checks)
     util::Millis lock_wait{5000};          ///< how long a restart waits for the job lock
-    util::Millis tick{100};                ///< how often due checks are looked for
+    util::Millis tick{100};                ///< the shortest pause between two rounds
 };
 
 /// Watches one job until asked to stop.

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <tuple>
 
@@ -25,9 +26,14 @@ std::string label(const std::string& value) {
     return out;
 }
 
+// The shortest text that reads back as `value` ("0.005", not "0.0050000000000000001"): bucket
+// bounds are label values, compared as text by people and by queries.
 std::string number(double value) {
     char text[64];
-    std::snprintf(text, sizeof text, "%.17g", value);
+    for (int precision = 1; precision <= 17; ++precision) {
+        std::snprintf(text, sizeof text, "%.*g", precision, value);
+        if (std::strtod(text, nullptr) == value) break;
+    }
     return text;
 }
 

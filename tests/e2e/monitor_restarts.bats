@@ -57,6 +57,7 @@ restarted_once() {
   [ "$second" != "$first" ]
   pid_alive "$second"
   [ "$(crashy exit_status)" = 137 ]
+  [ "$(status_agent "$BATS_TEST_TMPDIR/s.json" restarts crashy last_event | jq -r .kind)" = instance-restarted ]
   # Within the backoff (0.3 s) plus generous slack.
   (($(now_ms) - killed_at < 8000))
   [ "$(agent_count crashy)" = 1 ]
@@ -109,4 +110,39 @@ instance-restarted|restarted by its shim as pid $second (restart 1)" ]
   [ "$(count_role agent)" = 0 ]
   [ "$(crashy status)" = stopped ]
   [ "$(crashy restarts)" = 0 ]
+}
+
+@test "events: the history of a job, -o json, --since, -f, exit 4 for an unknown job" {
+  write_job "$BATS_TEST_TMPDIR/job.yaml" on-failure '["sleep", "1000"]'
+  run "$AGENTCTL" --state-dir "$STATE" deploy "$BATS_TEST_TMPDIR/job.yaml" -q
+  [ "$status" -eq 0 ]
+  run "$AGENTCTL" --state-dir "$STATE" events restarts
+  [ "$status" -eq 0 ]
+  [[ ${lines[0]} =~ ^TIME\ +JOB\ +INSTANCE\ +KIND\ +MESSAGE$ ]]
+  expect_output_contains "deploy-started" "instance-starting" "instance-ready" "deploy-succeeded"
+  run "$AGENTCTL" --state-dir "$STATE" events restarts -o json
+  [ "$status" -eq 0 ]
+  [ "$(jq -r '.events[0].kind' <<<"$output")" = deploy-started ]
+  [ "$(jq -r '.events[0].instance' <<<"$output")" = null ]
+  [ "$(jq -r '[.events[] | select(.instance == "crashy") | .kind] | join(",")' <<<"$output")" = \
+    "instance-starting,instance-started,instance-ready" ]
+  # --since in the future: nothing.
+  run "$AGENTCTL" --state-dir "$STATE" events restarts -o json --since 2999-01-01T00:00:00Z
+  [ "$status" -eq 0 ]
+  [ "$(jq -r '.events | length' <<<"$output")" = 0 ]
+  # -f prints what happens next (a crash the shim repairs, found without any status call).
+  agentctl_bg "$BATS_TEST_TMPDIR/follow.out" events restarts -f -o json --since 2999-01-01T00:00:00Z
+  follower=$BG_PID
+  sleep 0.5
+  kill -9 "$(pid_of restarts crashy)"
+  wait_until 10 grep -q '"kind":"instance-restarted"' "$BATS_TEST_TMPDIR/follow.out"
+  grep -q '"kind":"instance-exited","message":"exited with status 137 (SIGKILL); restarting"' "$BATS_TEST_TMPDIR/follow.out"
+  kill -TERM "$follower"
+  wait_pid "$follower" 5
+  [ "$WAIT_STATUS" -eq 0 ]
+  run "$AGENTCTL" --state-dir "$STATE" events nosuch
+  [ "$status" -eq 4 ]
+  expect_output_contains "no job named 'nosuch'"
+  run "$AGENTCTL" --state-dir "$STATE" events restarts --since yesterday
+  [ "$status" -eq 2 ]
 }
