@@ -146,3 +146,22 @@ instance-restarted|restarted by its shim as pid $second (restart 1)" ]
   run "$AGENTCTL" --state-dir "$STATE" events restarts --since yesterday
   [ "$status" -eq 2 ]
 }
+
+@test "monitor and events are in --help, the completions and the man page" {
+  run "$AGENTCTL" --help
+  expect_output_contains "monitor" "events"
+  run "$AGENTCTL" deploy --help
+  expect_output_contains "--monitor" "--metrics-addr"
+  run bash --norc --noprofile -c "source '$SOURCE_DIR/completions/agentctl.bash'
+    COMP_WORDS=(agentctl mon); COMP_CWORD=1; _agentctl; printf '%s\n' \"\${COMPREPLY[@]}\""
+  [ "$output" = monitor ]
+  run bash --norc --noprofile -c "source '$SOURCE_DIR/completions/agentctl.bash'
+    COMP_WORDS=(agentctl deploy --mo); COMP_CWORD=2; _agentctl; printf '%s\n' \"\${COMPREPLY[@]}\""
+  [ "$output" = --monitor ]
+  if command -v mandoc >/dev/null; then
+    text=$(mandoc -T utf8 "$SOURCE_DIR/man/agentctl.1" | col -b)
+    for word in "monitor [options] job" "events [-f]" --metrics-addr agentctl_agent_up max_restarts; do
+      [[ "$text" == *"$word"* ]] || { echo "agentctl.1 does not mention $word" >&2; return 1; }
+    done
+  fi
+}
