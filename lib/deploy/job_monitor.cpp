@@ -125,7 +125,11 @@ bool JobMonitor::round(const MonitorOptions& options) {
         const auto& record = due[i];
         const auto& inspection = inspections[i];
         Tracked& tracked = m_tracked[record.instance];
-        tracked.next_due = now + std::max(tracked.health.interval, k_min_interval);
+        // At a fixed rate (a round's own duration does not stretch the interval), unless the
+        // monitor fell behind by more than an interval.
+        const auto interval = std::max(tracked.health.interval, k_min_interval);
+        tracked.next_due += interval;
+        if (tracked.next_due <= now) tracked.next_due = now + interval;
         for (const auto& exit : inspection.exits) {
             if (exit.number <= tracked.exits_seen) continue;
             tracked.exits_seen = exit.number;
