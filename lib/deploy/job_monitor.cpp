@@ -27,6 +27,15 @@ bool was_fine(const std::string& state) {
     return state.empty() || state == "healthy" || state == "running" || state == "restarted";
 }
 
+// Instances whose runner applies no restart policy itself: containers have no shim (and
+// Docker's own restart stays off), so their exits are the monitor's to restart.
+bool without_supervisor(const state::InstanceRecord& record) { return target_of(record) == spec::Target::container; }
+
+bool policy_restarts(const spec::RestartSpec& restart, const std::optional<int>& exit_status) {
+    if (restart.policy == spec::RestartPolicy::always) return true;
+    return restart.policy == spec::RestartPolicy::on_failure && exit_status.value_or(1) != 0;
+}
+
 // The shortest interval the monitor checks at: a typo'd "0s" must not spin.
 constexpr util::Millis k_min_interval{100};
 
@@ -93,6 +102,7 @@ bool JobMonitor::round(const MonitorOptions& options) {
             Tracked fresh;
             fresh.state = tracked.state;
             fresh.detail = tracked.detail;
+            fresh.exit_restarts_in_a_row = tracked.exit_restarts_in_a_row;
             fresh.shim = record.shim;
             fresh.container_id = record.container_id;
             fresh.exits_seen = record.exits_recorded;
@@ -153,6 +163,12 @@ bool JobMonitor::round(const MonitorOptions& options) {
                 if (inspection.restarting) report(record, tracked, "restarting", detail);
                 else if (inspection.gave_up) report(record, tracked, "failed", "max_restarts exhausted; " + detail);
                 else report(record, tracked, "exited", detail);
+                if (without_supervisor(record) && !tracked.exit_restart_at &&
+                    policy_restarts(tracked.restart, inspection.exit_status)) {
+                    util::Millis delay = tracked.restart.backoff;
+                    for (int k = 0; k < tracked.exit_restarts_in_a_row && delay < tracked.restart.max_backoff; ++k) delay *= 2;
+                    tracked.exit_restart_at = now + std::min(delay, tracked.restart.max_backoff);
+                }
                 continue;
             }
             case runners::Liveness::running: break;
@@ -234,20 +250,25 @@ bool JobMonitor::round(const MonitorOptions& options) {
         if (options.stop_requested()) break;
         Tracked& tracked = m_tracked[record.instance];
         if (tracked.state == "unhealthy" && tracked.failures >= tracked.health.retries) {
-            restart_unhealthy(options, record, tracked);
+            restart_instance(options, record, tracked, "unhealthy (" + tracked.detail + ")");
+        } else if (tracked.exit_restart_at && SteadyClock::now() >= *tracked.exit_restart_at) {
+            const int in_a_row = tracked.exit_restarts_in_a_row + 1;
+            if (restart_instance(options, record, tracked, tracked.detail)) tracked.exit_restarts_in_a_row = in_a_row;
+            tracked.exit_restart_at.reset();
         }
     }
     return true;
 }
 
-bool JobMonitor::restart_unhealthy(const MonitorOptions& options, const state::InstanceRecord& record, Tracked& tracked) {
+bool JobMonitor::restart_instance(const MonitorOptions& options, const state::InstanceRecord& record, Tracked& tracked,
+                                  const std::string& why) {
     if (tracked.restart.policy == spec::RestartPolicy::no) return false;
     if (record.restarts >= tracked.restart.max_restarts) {
         if (tracked.state != "failed") {
             report(record, tracked, "failed", "max_restarts (" + std::to_string(tracked.restart.max_restarts) + ") exhausted");
             auto tx = m_store.begin();
             tx->add_event({0, {}, record.job, record.agent, record.instance, "instance-failed",
-                           "unhealthy, and max_restarts exhausted; not restarted"});
+                           why + ", and max_restarts exhausted; not restarted"});
             tx->commit();
         }
         return false;
@@ -274,7 +295,6 @@ bool JobMonitor::restart_unhealthy(const MonitorOptions& options, const state::I
     auto quiet = std::ostringstream();
     auto observer = make_observer(ProgressStyle::quiet, quiet, false);
     InstanceOps ops(m_store, m_runners, m_prober, *observer, options.stop_requested);
-    const std::string why = "unhealthy (" + tracked.detail + ")";
     ops.stop_all({*row}, std::nullopt, false, "restart by the monitor: " + why);
     Slot slot;
     slot.launch = *launch;

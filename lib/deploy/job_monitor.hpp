@@ -4,7 +4,9 @@
 // checks of a round at once through one HealthProber), `retries` consecutive failures make a
 // healthy instance unhealthy, an unhealthy instance is restarted as its restart policy says
 // (the job lock taken for each restart, and the job's desired state re-read under it, so a
-// `stop` is never undone), exits and restarts the shims made on their own recorded as events,
+// `stop` is never undone), exits of instances without a shim (containers: Docker's own restart
+// stays off) restarted as their policy says, after its backoff; exits and restarts the shims
+// made on their own recorded as events,
 // one report per state change, Prometheus metrics kept up to date.
 
 #include <functional>
@@ -80,11 +82,15 @@ private:
         spec::HealthSpec health;
         spec::RestartSpec restart;
         bool have_launch = false;
+        /// An exit the monitor restarts itself (instances without a shim: containers), due then.
+        std::optional<std::chrono::steady_clock::time_point> exit_restart_at;
+        int exit_restarts_in_a_row = 0;  ///< the backoff's exponent for those restarts
     };
 
     void report(const state::InstanceRecord& record, Tracked& tracked, const std::string& state,
                 const std::string& detail);
-    bool restart_unhealthy(const MonitorOptions& options, const state::InstanceRecord& record, Tracked& tracked);
+    bool restart_instance(const MonitorOptions& options, const state::InstanceRecord& record, Tracked& tracked,
+                          const std::string& why);
     void update_metrics(const state::InstanceRecord& record, const Tracked& tracked, bool up);
 
     state::StateStore& m_store;
