@@ -89,7 +89,7 @@ bool JobMonitor::round(const MonitorOptions& options) {
     // Instances no longer recorded are forgotten (and leave the metrics).
     for (auto it = m_tracked.begin(); it != m_tracked.end();) {
         bool recorded = std::any_of(records.begin(), records.end(), [&](const auto& r) { return r.instance == it->first; });
-        if (!recorded && m_metrics) m_metrics->forget_instance({options.job, "", it->first});
+        if (!recorded && m_metrics) m_metrics->forget_instance({options.job, it->second.agent, it->first});
         it = recorded ? std::next(it) : m_tracked.erase(it);
     }
 
@@ -103,6 +103,7 @@ bool JobMonitor::round(const MonitorOptions& options) {
             fresh.state = tracked.state;
             fresh.detail = tracked.detail;
             fresh.exit_restarts_in_a_row = tracked.exit_restarts_in_a_row;
+            fresh.agent = record.agent;
             fresh.shim = record.shim;
             fresh.container_id = record.container_id;
             fresh.exits_seen = record.exits_recorded;

@@ -71,6 +71,7 @@ public:
 private:
     /// What the monitor remembers about one instance between rounds.
     struct Tracked {
+        std::string agent;               ///< the agent id (the metrics' label)
         util::ProcessRef shim;           ///< the incarnation this is about (a replaced one starts afresh)
         std::string container_id;
         std::string state;               ///< the last state reported (empty: none yet)

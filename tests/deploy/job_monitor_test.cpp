@@ -119,7 +119,7 @@ bool has(const std::vector<std::string>& lines, const std::string& line) {
 
 }  // namespace
 
-TEST_CASE("monitor: a failing check past retries is unhealthy; policy no leaves it running", "[monitor]") {
+TEST_CASE("monitor: a failing check past retries is unhealthy, and policy no leaves it running", "[monitor]") {
     Harness h;
     h.add("web", spec::Target::localhost, spec::RestartPolicy::no);
     h.run_for(150);
@@ -183,4 +183,30 @@ TEST_CASE("monitor: a clean exit under on-failure, and any exit of a stopped job
     CHECK(h.fake.starts_of("clean") == 1);
     CHECK(h.fake.starts_of("kept") == 1);
     CHECK(has(h.reporter.lines, "kept exited: exited with status 137 (SIGKILL)"));
+}
+
+TEST_CASE("monitor: metrics follow the instances, and one no longer recorded leaves them", "[monitor]") {
+    Harness h;
+    h.add("web", spec::Target::localhost, spec::RestartPolicy::no);
+    h.add("db", spec::Target::localhost, spec::RestartPolicy::no);
+    h.run_for(100);
+    std::string text = h.metrics.render();
+    CHECK(text.find("agentctl_agent_up{job=\"j\",agent=\"web\",instance=\"web\"} 1\n") != std::string::npos);
+    CHECK(text.find("agentctl_agent_healthy{job=\"j\",agent=\"db\",instance=\"db\"} 1\n") != std::string::npos);
+    {
+        auto tx = h.store->begin();
+        tx->delete_instance("j", "db");
+        tx->commit();
+    }
+    h.run_for(100);
+    text = h.metrics.render();
+    CHECK(text.find("instance=\"db\"") == std::string::npos);
+    CHECK(text.find("agentctl_agent_up{job=\"j\",agent=\"web\",instance=\"web\"} 1\n") != std::string::npos);
+    // The job itself gone: round() says so.
+    {
+        auto tx = h.store->begin();
+        tx->delete_job("j");
+        tx->commit();
+    }
+    CHECK_FALSE(h.monitor->round(h.options));
 }

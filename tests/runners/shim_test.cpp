@@ -451,7 +451,7 @@ TEST_CASE("shim: policy no records the exit and does not restart", "[shim][resta
     CHECK(status->history[0].exit_status == 3);
 }
 
-TEST_CASE("shim: on-failure leaves a clean exit alone; always restarts it", "[shim][restart]") {
+TEST_CASE("shim: on-failure leaves a clean exit alone, always restarts it", "[shim][restart]") {
     TempDir clean;
     ShimRun once = run_shim(with_command(restart_args(clean.path(), "on-failure", 5, 50, 50), {"true"}));
     ShimCleanup cleanup_once{once};
@@ -467,7 +467,7 @@ TEST_CASE("shim: on-failure leaves a clean exit alone; always restarts it", "[sh
     CHECK(status->failed);
 }
 
-TEST_CASE("shim: max_restarts exhausted marks the instance failed; the backoff doubles", "[shim][restart]") {
+TEST_CASE("shim: max_restarts exhausted marks the instance failed, and the backoff doubles", "[shim][restart]") {
     TempDir dir;
     ShimRun run = run_shim(with_command(restart_args(dir.path(), "on-failure", 3, 200, 400), {"sh", "-c", "exit 4"}));
     ShimCleanup cleanup{run};
