@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <map>
 
 #include <nlohmann/json.hpp>
@@ -173,16 +174,21 @@ std::string render_status_table(const std::vector<JobView>& jobs, bool wide, con
         }
         std::vector<std::string> headers = {"AGENT", "STATUS", "TARGET", "HOST", "URL"};
         if (wide) headers.insert(headers.end(), {"PID", "RESTARTS", "EXIT", "LAST HEALTH", "LAST EVENT"});
+        else headers.insert(headers.end(), {"RESTARTS", "EXIT", "LAST EVENT"});
         Table table(headers);
+        const auto now = std::chrono::system_clock::now();
         for (const auto& agent : job.agents) {
             std::vector<std::string> row = {agent.instance, agent.status, agent.target, or_dash(agent.host),
                                             or_dash(agent.url)};
+            if (wide) row.push_back(agent.pid ? std::to_string(*agent.pid) : "-");
+            row.push_back(std::to_string(agent.restarts));
+            row.push_back(agent.exit_status ? std::to_string(*agent.exit_status) : "-");
             if (wide) {
-                row.push_back(agent.pid ? std::to_string(*agent.pid) : "-");
-                row.push_back(std::to_string(agent.restarts));
-                row.push_back(agent.exit_status ? std::to_string(*agent.exit_status) : "-");
                 row.push_back(or_dash(agent.last_health));
                 row.push_back(agent.last_event ? agent.last_event->kind + ": " + or_dash(agent.last_event->message) : "-");
+            } else {
+                // The kind and when: the message is in -o wide and `agentctl events`.
+                row.push_back(agent.last_event ? agent.last_event->kind + ", " + time_ago(agent.last_event->time, now) : "-");
             }
             table.add_row(std::move(row));
         }

@@ -58,6 +58,10 @@ restarted_once() {
   pid_alive "$second"
   [ "$(crashy exit_status)" = 137 ]
   [ "$(status_agent "$BATS_TEST_TMPDIR/s.json" restarts crashy last_event | jq -r .kind)" = instance-restarted ]
+  run "$AGENTCTL" --state-dir "$STATE" status restarts
+  expect_output_contains "RESTARTS" "EXIT" "LAST EVENT"
+  row=$(grep "^  crashy " <<<"$output")
+  [[ $row =~ \ 1\ +137\ +instance-restarted,\ [0-9]+s\ ago$ ]] || { echo "row: $row" >&2; false; }
   # Within the backoff (0.3 s) plus generous slack.
   (($(now_ms) - killed_at < 8000))
   [ "$(agent_count crashy)" = 1 ]
