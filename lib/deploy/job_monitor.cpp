@@ -52,10 +52,18 @@ JobMonitor::JobMonitor(state::StateStore& store, std::string state_dir, RunnerSo
 
 void JobMonitor::run(const MonitorOptions& options) {
     bool announced_gone = false;
+    std::string last_error;
     while (!options.stop_requested()) {
-        if (!round(options) && !announced_gone) {
-            m_reporter.note("job '" + options.job + "' is no longer recorded; waiting for it to be deployed again");
-            announced_gone = true;
+        try {
+            if (!round(options) && !announced_gone) {
+                m_reporter.note("job '" + options.job + "' is no longer recorded; waiting for it to be deployed again");
+                announced_gone = true;
+            }
+            last_error.clear();
+        } catch (const std::exception& error) {
+            // A busy database or a runner error must not end the watch: the next round retries.
+            if (error.what() != last_error) m_reporter.note(std::string("monitor round failed: ") + error.what());
+            last_error = error.what();
         }
         // Until the next check is due, looking at the state at least every second (instances
         // added or removed, a job deployed again) and at the stop request every 20 ms.

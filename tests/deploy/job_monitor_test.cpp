@@ -14,6 +14,7 @@
 #include "state/state_dir.hpp"
 #include "state/state_test_support.hpp"
 #include "support/fake_runner.hpp"
+#include "util/errors.hpp"
 
 namespace {
 
@@ -209,4 +210,19 @@ TEST_CASE("monitor: metrics follow the instances, and one no longer recorded lea
         tx->commit();
     }
     CHECK_FALSE(h.monitor->round(h.options));
+}
+
+TEST_CASE("monitor: a round that throws is reported once and the watch goes on", "[monitor]") {
+    Harness h;
+    h.add("web", spec::Target::localhost, spec::RestartPolicy::no);
+    deploy::JobMonitor failing(
+        *h.store, h.state_dir,
+        [](spec::Target) -> runners::Runner& { throw util::OperationError("no runner for this target here"); },
+        h.prober, h.reporter, nullptr);
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
+    auto options = h.options;
+    options.tick = util::Millis(20);
+    options.stop_requested = [until] { return std::chrono::steady_clock::now() >= until; };
+    CHECK_NOTHROW(failing.run(options));
+    CHECK(h.reporter.notes == std::vector<std::string>{"monitor round failed: no runner for this target here"});
 }
