@@ -204,4 +204,13 @@ instance-recovered|" ]
   run "$AGENTCTL" --state-dir "$STATE" deploy "$BATS_TEST_TMPDIR/job.yaml" --metrics-addr "127.0.0.1:$METRICS_PORT"
   [ "$status" -eq 2 ]
   expect_output_contains "--metrics-addr needs --monitor"
+  # A port someone else holds: exit 1, naming the address; no lease is left behind.
+  "$PYTHON" -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); time.sleep(30)' "$METRICS_PORT" &
+  track_pid $!
+  wait_until 5 bash -c "! \"$PYTHON\" -c 'import socket, sys; s = socket.socket(); s.bind((\"127.0.0.1\", int(sys.argv[1])))' $METRICS_PORT 2>/dev/null"
+  run "$AGENTCTL" --state-dir "$STATE" monitor mon --metrics-addr "127.0.0.1:$METRICS_PORT"
+  [ "$status" -eq 1 ]
+  expect_output_contains "cannot listen on 127.0.0.1:$METRICS_PORT (--metrics-addr)"
+  [ -z "$(state_sql "SELECT owner_pid FROM locks WHERE job = 'mon/monitor'")" ]
 }

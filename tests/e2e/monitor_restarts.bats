@@ -149,6 +149,9 @@ instance-restarted|restarted by its shim as pid $second (restart 1)" ]
   expect_output_contains "no job named 'nosuch'"
   run "$AGENTCTL" --state-dir "$STATE" events restarts --since yesterday
   [ "$status" -eq 2 ]
+  run "$AGENTCTL" --state-dir "$STATE" events restarts -f -o yaml
+  [ "$status" -eq 2 ]
+  expect_output_contains "events -f prints a table or JSON lines (-o json), not YAML"
 }
 
 @test "monitor and events are in --help, the completions and the man page" {

@@ -493,3 +493,30 @@ TEST_CASE("LocalRunner follows an agent its shim restarted, and stop ends it for
     CHECK(after.restarts == 1);
     CHECK(after.exits.back().action == "stop");
 }
+
+TEST_CASE("LocalRunner stop of an agent waiting out its restart backoff ends its shim at once", "[local][restart]") {
+    TempDir dir;
+    ProcessGuard guard;
+    LocalRunner runner(context_in(dir));
+    LaunchRequest request = request_for(dir, "a", {"sleep", "30"});
+    request.restart.policy = agentctl::spec::RestartPolicy::always;
+    request.restart.backoff = agentctl::util::Millis(20000);
+    request.restart.max_backoff = agentctl::util::Millis(20000);
+    auto outcomes = runner.start({request});
+    guard_all(guard, outcomes);
+    REQUIRE(outcomes.at(0).started);
+    const InstanceHandle& handle = outcomes[0].handle;
+    REQUIRE(::kill(handle.agent.pid, SIGKILL) == 0);
+    REQUIRE(agentctl::test::eventually([&] { return runner.inspect(handle).restarting; }));
+
+    auto asked = std::chrono::steady_clock::now();
+    auto outcome = runner.stop(handle, StopOptions{});
+    CHECK(outcome.stopped);
+    CHECK(outcome.message == "stopped while waiting to restart");
+    CHECK(std::chrono::steady_clock::now() - asked < std::chrono::seconds(3));
+    CHECK_FALSE(agentctl::util::process_matches(handle.shim));
+    auto after = runner.inspect(handle);
+    CHECK(after.liveness == Liveness::exited);
+    CHECK_FALSE(after.restarting);
+    CHECK(after.restarts == 0);
+}

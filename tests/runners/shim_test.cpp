@@ -539,3 +539,26 @@ TEST_CASE("shim: bad restart options are usage errors", "[shim][restart]") {
     CHECK(negative.handshake == "error usage: --backoff-ms needs milliseconds from 0 to 86400000");
     CHECK(wait_exit(negative) == 2);
 }
+
+TEST_CASE("shim: a restart that cannot exec counts as an exit with status 127", "[shim][restart]") {
+    TempDir dir;
+    const std::string script = dir / "agent.sh";
+    {
+        std::ofstream out(script);
+        out << "#!/bin/sh\nrm -- \"$0\"\nexit 1\n";
+    }
+    REQUIRE(::chmod(script.c_str(), 0700) == 0);
+    ShimRun run = run_shim(with_command(restart_args(dir.path(), "on-failure", 2, 50, 50), {script}));
+    ShimCleanup cleanup{run};
+    CHECK(wait_exit(run) == 127);
+    auto status = read_shim_status(dir / "s.json");
+    REQUIRE(status.has_value());
+    CHECK(status->failed);
+    CHECK(status->restarts == 2);
+    CHECK(status->error.find("exec " + script + ": No such file or directory") != std::string::npos);
+    REQUIRE(status->history.size() == 3);
+    CHECK(status->history[0].exit_status == 1);
+    CHECK(status->history[1].exit_status == 127);
+    CHECK(status->history[1].pid == 0);
+    CHECK(status->history[2].action == "give-up");
+}
