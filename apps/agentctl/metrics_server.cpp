@@ -39,6 +39,12 @@ MetricsServer::MetricsServer(const std::string& address, std::function<std::stri
     std::string host;
     int port = 0;
     split_address(address, host, port);
+    // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, with which a second monitor given
+    // the same address would bind too, and scrapes would land on either at random.
+    m_impl->server.set_socket_options([](socket_t sock) {
+        int yes = 1;
+        ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
     m_impl->server.Get("/metrics", [render](const httplib::Request&, httplib::Response& response) {
         response.set_content(render(), "text/plain; version=0.0.4; charset=utf-8");
     });

@@ -4,12 +4,13 @@
 # `retries` -> unhealthy (printed, recorded), recovered; restarted by the monitor under
 # on-failure; SIGTERM ends it with 0 and leaves the agents running; one monitor per job;
 # `stop` while it runs is never undone; /metrics checked by promtool against the state.
-# monitor_*.bats share a resource lock: port 19464 is this file's.
+# monitor_*.bats share a resource lock: ports 19464 and 19467 are this file's.
 
 bats_require_minimum_version 1.5.0
 load deploy_helpers
 
 METRICS_PORT=19464
+BUSY_PORT=19467  # held by a test's own listener: never a port with connections in TIME_WAIT
 
 setup() {
   deploy_setup
@@ -120,7 +121,7 @@ instance-recovered|" ]
   agentctl_bg "$BATS_TEST_TMPDIR/monitor.out" monitor mon --progress json
   monitor=$BG_PID
   wait_until 10 grep -q '"instance":"web","state":"healthy"' "$BATS_TEST_TMPDIR/monitor.out"
-  run "$AGENTCTL" --state-dir "$STATE" monitor mon
+  run timeout 20 "$AGENTCTL" --state-dir "$STATE" monitor mon
   [ "$status" -eq 3 ]
   expect_output_contains "job 'mon' is already monitored by agentctl pid $monitor"
   sent=$(now_ms)
@@ -136,7 +137,7 @@ instance-recovered|" ]
   kill -INT "$BG_PID"
   wait_pid "$BG_PID" 5
   [ "$WAIT_STATUS" -eq 0 ]
-  run "$AGENTCTL" --state-dir "$STATE" monitor nosuchjob
+  run timeout 20 "$AGENTCTL" --state-dir "$STATE" monitor nosuchjob
   [ "$status" -eq 4 ]
 }
 
@@ -198,19 +199,24 @@ instance-recovered|" ]
 
 @test "monitor flags: a bad --metrics-addr is a usage error; --metrics-addr without --monitor too" {
   deploy_job no
-  run "$AGENTCTL" --state-dir "$STATE" monitor mon --metrics-addr nowhere
+  run timeout 20 "$AGENTCTL" --state-dir "$STATE" monitor mon --metrics-addr nowhere
   [ "$status" -eq 2 ]
   expect_output_contains "--metrics-addr needs HOST:PORT (e.g. 127.0.0.1:9464), not 'nowhere'"
   run "$AGENTCTL" --state-dir "$STATE" deploy "$BATS_TEST_TMPDIR/job.yaml" --metrics-addr "127.0.0.1:$METRICS_PORT"
   [ "$status" -eq 2 ]
   expect_output_contains "--metrics-addr needs --monitor"
   # A port someone else holds: exit 1, naming the address; no lease is left behind.
+  # (The holder says so once it listens; a probe bind would also fail on a port in TIME_WAIT.
+  # It sets SO_REUSEPORT, as another monitor's server would: agentctl must still be refused.)
   "$PYTHON" -c 'import socket, sys, time
-s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); time.sleep(30)' "$METRICS_PORT" &
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); open(sys.argv[2], "w").close(); time.sleep(30)' \
+    "$BUSY_PORT" "$BATS_TEST_TMPDIR/holding" 2>/dev/null &
   track_pid $!
-  wait_until 5 bash -c "! \"$PYTHON\" -c 'import socket, sys; s = socket.socket(); s.bind((\"127.0.0.1\", int(sys.argv[1])))' $METRICS_PORT 2>/dev/null"
-  run "$AGENTCTL" --state-dir "$STATE" monitor mon --metrics-addr "127.0.0.1:$METRICS_PORT"
+  wait_until 10 test -e "$BATS_TEST_TMPDIR/holding"
+  run timeout 20 "$AGENTCTL" --state-dir "$STATE" monitor mon --metrics-addr "127.0.0.1:$BUSY_PORT"
   [ "$status" -eq 1 ]
-  expect_output_contains "cannot listen on 127.0.0.1:$METRICS_PORT (--metrics-addr)"
+  expect_output_contains "cannot listen on 127.0.0.1:$BUSY_PORT (--metrics-addr)"
   [ -z "$(state_sql "SELECT owner_pid FROM locks WHERE job = 'mon/monitor'")" ]
 }
