@@ -43,7 +43,7 @@ _agentctl() {
     cur="${COMP_WORDS[COMP_CWORD]}"
     prev="${COMP_WORDS[COMP_CWORD - 1]}"
 
-    local verbs="validate plan deploy start status inspect list logs restart stop query cleanup version help"
+    local verbs="validate plan deploy start status inspect list logs restart stop query cleanup monitor events version help"
     local global_opts="--state-dir -o --output --format --no-color -q --quiet -v --verbose
         --known-hosts --ssh-config -h --help --version"
 
@@ -95,7 +95,7 @@ _agentctl() {
             [[ "$verb" == cleanup ]] && _agentctl_add compgen -W "stopped failed all" -- "$cur"
             return 0
             ;;
-        --name | --timeout | --lock-wait | --limit | --tail | -n | --since | --session | --older-than)
+        --name | --timeout | --lock-wait | --limit | --tail | -n | --since | --session | --older-than | --metrics-addr)
             return 0
             ;;
         --agent)
@@ -130,12 +130,12 @@ _agentctl() {
         deploy | start)
             if [[ "$cur" == -* ]]; then
                 _agentctl_add compgen -W "--name --timeout --on-failure --force-recreate --dry-run --lock-wait
-                    --progress --force --skip-preflight $global_opts" -- "$cur"
+                    --progress --force --skip-preflight --monitor --metrics-addr $global_opts" -- "$cur"
             else
                 _agentctl_job_files "$cur"
             fi
             ;;
-        status | inspect | logs | restart | stop | query | cleanup)
+        status | inspect | logs | restart | stop | query | cleanup | monitor | events)
             local flags=""
             case "$verb" in
                 status) flags="--check" ;;
@@ -143,6 +143,8 @@ _agentctl() {
                 restart | stop) flags="--force --timeout --lock-wait --progress" ;;
                 query) flags="--agent --session --timeout --raw" ;;
                 cleanup) flags="--older-than --status --dry-run --no-logs" ;;
+                monitor) flags="--metrics-addr --progress --lock-wait" ;;
+                events) flags="-f --follow --since" ;;
             esac
             if [[ "$cur" == -* ]]; then
                 _agentctl_add compgen -W "$flags $global_opts" -- "$cur"
@@ -152,7 +154,8 @@ _agentctl() {
                 for ((j = i + 1; j < COMP_CWORD; j++)); do
                     case "${COMP_WORDS[j]}" in
                         --state-dir | -o | --output | --format | --known-hosts | --ssh-config | --timeout | --lock-wait | \
-                            --progress | --tail | -n | --since | --agent | --session | --older-than | --status) ((j++)) ;;
+                            --progress | --tail | -n | --since | --agent | --session | --older-than | --status | \
+                            --metrics-addr) ((j++)) ;;
                         -*) ;;
                         *) ((args++)) ;;
                     esac

@@ -1,10 +1,10 @@
 # fish completion for agentctl(1).
 # Install: copy to ~/.config/fish/completions/agentctl.fish.
 
-set -l agentctl_verbs validate plan deploy start status inspect list logs restart stop query cleanup version help
+set -l agentctl_verbs validate plan deploy start status inspect list logs restart stop query cleanup monitor events version help
 
 function __agentctl_no_verb
-    set -l verbs validate plan deploy start status inspect list logs restart stop query cleanup version help
+    set -l verbs validate plan deploy start status inspect list logs restart stop query cleanup monitor events version help
     not __fish_seen_subcommand_from $verbs
 end
 
@@ -48,6 +48,8 @@ complete -c agentctl -n __agentctl_no_verb -a restart -d 'Restart a job or some 
 complete -c agentctl -n __agentctl_no_verb -a stop -d 'Stop a job or some agents'
 complete -c agentctl -n __agentctl_no_verb -a query -d 'Send a query to the entry point'
 complete -c agentctl -n __agentctl_no_verb -a cleanup -d 'Forget finished jobs'
+complete -c agentctl -n __agentctl_no_verb -a monitor -d 'Watch a job: health, restarts, metrics'
+complete -c agentctl -n __agentctl_no_verb -a events -d 'Recorded events of jobs'
 complete -c agentctl -n __agentctl_no_verb -a version -d 'Print the version'
 complete -c agentctl -n __agentctl_no_verb -a help -d 'Print the help of a verb'
 
@@ -100,6 +102,15 @@ complete -c agentctl -n '__fish_seen_subcommand_from cleanup' -l older-than -x -
 complete -c agentctl -n '__fish_seen_subcommand_from cleanup' -l status -x -a 'stopped failed all' -d 'Which finished jobs'
 complete -c agentctl -n '__fish_seen_subcommand_from cleanup' -l dry-run -d 'Print what would be forgotten'
 complete -c agentctl -n '__fish_seen_subcommand_from cleanup' -l no-logs -d 'Keep the log files'
+
+# monitor JOB, events [JOB], deploy --monitor
+complete -c agentctl -n '__fish_seen_subcommand_from monitor events' -a '(__agentctl_jobs)'
+complete -c agentctl -n '__fish_seen_subcommand_from monitor deploy start' -l metrics-addr -x -d 'Serve Prometheus metrics (HOST:PORT)'
+complete -c agentctl -n '__fish_seen_subcommand_from monitor' -l progress -x -a 'auto console plain json' -d 'Line style'
+complete -c agentctl -n '__fish_seen_subcommand_from monitor' -l lock-wait -x -d 'How long a restart waits for the job lock'
+complete -c agentctl -n '__fish_seen_subcommand_from deploy start' -l monitor -d 'Stay in the foreground monitoring the job'
+complete -c agentctl -n '__fish_seen_subcommand_from events' -s f -l follow -d 'Keep printing new events'
+complete -c agentctl -n '__fish_seen_subcommand_from events' -l since -x -d 'Only events since a duration or time'
 
 # help VERB
 complete -c agentctl -n '__fish_seen_subcommand_from help' -a "$agentctl_verbs"

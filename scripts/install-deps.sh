@@ -18,6 +18,7 @@ build_packages=(
   libssh-dev nlohmann-json3-dev catch2
   libsqlite3-dev libsqlitecpp-dev libcurl4-openssl-dev libssl-dev
   libhowardhinnant-date-dev
+  libcpp-httplib-dev  # the monitor's /metrics server (--metrics-addr)
 )
 
 # What the test suite and the tools need on top: the
@@ -27,6 +28,7 @@ build_packages=(
 test_packages=(
   clang libclang-rt-14-dev mandoc graphviz bats jq time busybox-static zsh fish
   docker.io curl
+  prometheus  # its promtool checks the monitor's /metrics (tests/e2e/monitor_*.bats)
 )
 
 usage() {

@@ -22,7 +22,10 @@ bool parse_unsigned(const std::string& text, std::uint64_t& value) {
 
 const char* usage_text() {
     return "usage: agentctl-shim --log PATH --status PATH [--workdir DIR]\n"
-           "                     [--log-max-bytes N] [--log-keep N] -- PROGRAM [ARGS...]\n";
+           "                     [--log-max-bytes N] [--log-keep N]\n"
+           "                     [--restart no|on-failure|always] [--max-restarts N]\n"
+           "                     [--backoff-ms N] [--max-backoff-ms N] [--stop-file PATH]\n"
+           "                     -- PROGRAM [ARGS...]\n";
 }
 
 std::string parse_options(int argc, char** argv, ShimOptions& options) {
@@ -48,7 +51,9 @@ std::string parse_options(int argc, char** argv, ShimOptions& options) {
             has_value = true;
         }
         bool known = name == "--log" || name == "--status" || name == "--workdir" ||
-                     name == "--log-max-bytes" || name == "--log-keep";
+                     name == "--log-max-bytes" || name == "--log-keep" || name == "--restart" ||
+                     name == "--max-restarts" || name == "--backoff-ms" || name == "--max-backoff-ms" ||
+                     name == "--stop-file";
         if (!known) return "unknown option " + arg;
         if (!has_value) {
             if (i + 1 >= argc) return name + " needs a value";
@@ -62,6 +67,22 @@ std::string parse_options(int argc, char** argv, ShimOptions& options) {
             options.workdir = value;
         } else if (name == "--log-max-bytes") {
             if (!parse_unsigned(value, options.log_max_bytes)) return "--log-max-bytes needs a number of bytes";
+        } else if (name == "--restart") {
+            if (value != "no" && value != "on-failure" && value != "always") {
+                return "--restart needs no, on-failure or always";
+            }
+            options.restart = value;
+        } else if (name == "--max-restarts") {
+            std::uint64_t count = 0;
+            if (!parse_unsigned(value, count) || count > 1000000) return "--max-restarts needs a number from 0 to 1000000";
+            options.max_restarts = static_cast<int>(count);
+        } else if (name == "--backoff-ms" || name == "--max-backoff-ms") {
+            std::uint64_t millis = 0;
+            // A day at most: a longer wait is a typo, and the doubling must not overflow.
+            if (!parse_unsigned(value, millis) || millis > 86400000) return name + " needs milliseconds from 0 to 86400000";
+            (name == "--backoff-ms" ? options.backoff_ms : options.max_backoff_ms) = static_cast<long long>(millis);
+        } else if (name == "--stop-file") {
+            options.stop_file = value;
         } else {
             std::uint64_t keep = 0;
             if (!parse_unsigned(value, keep) || keep > 1000) return "--log-keep needs a number from 0 to 1000";

@@ -44,13 +44,34 @@ std::string status_json(const ShimStatus& status) {
     out += ",\"shim_start\":" + std::to_string(status.shim_start);
     out += ",\"agent_pid\":" + std::to_string(status.agent_pid);
     out += ",\"agent_start\":" + std::to_string(status.agent_start);
-    out += std::string(",\"state\":") + (status.exited ? "\"exited\"" : "\"running\"");
+    const char* state = status.restarting ? "\"restarting\"" : (status.exited ? "\"exited\"" : "\"running\"");
+    out += std::string(",\"state\":") + state;
     out += ",\"started_at\":" + nullable_string(status.started_at);
     out += ",\"exit_status\":" + nullable_int(status.exit_status);
     out += ",\"signal\":" + nullable_int(status.signal);
     out += ",\"exited_at\":" + nullable_string(status.exited_at);
     out += ",\"error\":" + nullable_string(status.error);
-    out += "}\n";
+    out += ",\"restart_policy\":" + json_string(status.restart_policy);
+    out += ",\"restarts\":" + std::to_string(status.restarts);
+    out += std::string(",\"failed\":") + (status.failed ? "true" : "false");
+    out += ",\"next_restart_at\":" + nullable_string(status.next_restart_at);
+    out += ",\"last_exit_status\":" + nullable_int(status.last_exit_status);
+    out += ",\"last_exited_at\":" + nullable_string(status.last_exited_at);
+    out += ",\"history\":[";
+    for (std::size_t i = 0; i < status.history.size(); ++i) {
+        const ExitRecord& exit = status.history[i];
+        if (i > 0) out += ",";
+        out += "{\"n\":" + std::to_string(exit.number);
+        out += ",\"pid\":" + std::to_string(exit.pid);
+        out += ",\"exit_status\":" + std::to_string(exit.exit_status);
+        out += ",\"signal\":" + nullable_int(exit.signal);
+        out += ",\"exited_at\":" + nullable_string(exit.exited_at);
+        out += ",\"action\":" + json_string(exit.action);
+        out += ",\"restarted_at\":" + nullable_string(exit.restarted_at);
+        out += ",\"new_pid\":" + (exit.new_pid > 0 ? std::to_string(exit.new_pid) : std::string("null"));
+        out += "}";
+    }
+    out += "]}\n";
     return out;
 }
 

@@ -21,6 +21,8 @@ namespace {
 constexpr std::size_t k_max_line = 64 * 1024;
 constexpr long long k_partial_flush_ms = 200;  // idle time after which a partial line is written
 constexpr long long k_drain_ms = 1000;         // output read after the agent exited (grandchildren)
+// An agent that stayed up this long is "stable": its next crash starts the backoff afresh.
+constexpr long long k_stable_ms = 10000;
 
 void write_stdout(const std::string& text) {
     const char* data = text.data();
@@ -73,6 +75,7 @@ Supervisor::Supervisor(ShimOptions options)
       m_lines(k_max_line) {
     m_status.shim_pid = ::getpid();
     m_status.shim_start = process_start_time(::getpid());
+    m_status.restart_policy = m_options.restart;
 }
 
 int Supervisor::run() {
@@ -102,6 +105,7 @@ bool Supervisor::start_agent() {
     m_agent_pid = spawned.pid;
     m_output_fd = spawned.output_fd;
     m_drain_deadline_ms = -1;
+    m_agent_started_ms = monotonic_ms();
     m_status.agent_pid = spawned.pid;
     m_status.agent_start = process_start_time(spawned.pid);
     m_status.exited = false;
@@ -149,11 +153,15 @@ void Supervisor::handshake_ok() {
     detach_stdio();
 }
 
-// One loop for the whole life: a restart policy (a later issue) fits in record_exit(), which
-// decides between "drain and finish" and starting the agent again.
+// One loop for the whole life: record_exit() decides between "drain and finish" and a restart
+// after the backoff, which this loop starts when it is due.
 void Supervisor::supervise() {
     for (;;) {
-        bool agent_gone = m_agent_pid < 0;
+        if (m_restart_at_ms >= 0 && monotonic_ms() >= m_restart_at_ms) {
+            if (stop_requested()) cancel_restart();
+            else restart_agent();
+        }
+        bool agent_gone = m_agent_pid < 0 && m_restart_at_ms < 0;
         if (agent_gone && (m_output_fd < 0 || monotonic_ms() >= m_drain_deadline_ms)) break;
         pollfd fds[2];
         nfds_t count = 0;
@@ -174,8 +182,12 @@ int Supervisor::poll_timeout_ms() const {
     long long timeout = -1;
     long long now = monotonic_ms();
     if (m_lines.pending()) timeout = std::max(0LL, m_last_output_ms + k_partial_flush_ms - now);
-    if (m_agent_pid < 0 && m_output_fd >= 0) {
+    if (m_agent_pid < 0 && m_output_fd >= 0 && m_drain_deadline_ms >= 0) {
         long long left = std::max(0LL, m_drain_deadline_ms - now);
+        timeout = timeout < 0 ? left : std::min(timeout, left);
+    }
+    if (m_restart_at_ms >= 0) {
+        long long left = std::max(0LL, m_restart_at_ms - now);
         timeout = timeout < 0 ? left : std::min(timeout, left);
     }
     return static_cast<int>(timeout);
@@ -203,15 +215,20 @@ void Supervisor::close_output() {
 }
 
 void Supervisor::handle_signals() {
-    for (int signal : m_signals.take()) {
-        if (signal == SIGCHLD) {
-            reap_children();
-        } else if (m_agent_pid > 0) {
+    std::vector<int> signals = m_signals.take();
+    // Forwarded signals first: a stop request that arrived together with the agent's death must
+    // be known before that death is judged for a restart.
+    for (int signal : signals) {
+        if (signal == SIGCHLD) continue;
+        if (signal == SIGTERM || signal == SIGINT || signal == SIGQUIT) m_stop_requested = true;
+        if (m_agent_pid > 0) {
             // Only while the agent is unreaped: its pid, and so its group id, cannot be reused.
             m_log.note("forwarding " + describe_signal(signal) + " to process group " + std::to_string(m_agent_pid));
             ::kill(-m_agent_pid, signal);
         }
     }
+    if (std::find(signals.begin(), signals.end(), SIGCHLD) != signals.end()) reap_children();
+    if (m_restart_at_ms >= 0 && stop_requested()) cancel_restart();
 }
 
 void Supervisor::reap_children() {
@@ -241,12 +258,130 @@ void Supervisor::record_exit(int wait_status) {
         note = "agent exited with status " + std::to_string(*m_status.exit_status);
     }
     m_exit_code = *m_status.exit_status;
-    write_status_file(m_options.status_path, m_status);
+    m_status.last_exit_status = m_status.exit_status;
+    m_status.last_exited_at = m_status.exited_at;
     // Output the agent wrote before it died goes into the log before the note about its death.
     if (m_output_fd >= 0) read_output();
     m_lines.flush([this](std::string_view line) { m_log.write_line(line); });
     m_log.note(note);
-    m_drain_deadline_ms = monotonic_ms() + k_drain_ms;
+    ExitRecord exit;
+    exit.pid = m_status.agent_pid;
+    exit.exit_status = *m_status.exit_status;
+    exit.signal = m_status.signal;
+    exit.exited_at = m_status.exited_at;
+    after_exit(std::move(exit));
+}
+
+bool Supervisor::stop_requested() const {
+    return m_stop_requested || (!m_options.stop_file.empty() && ::access(m_options.stop_file.c_str(), F_OK) == 0);
+}
+
+long long Supervisor::next_backoff_ms() {
+    if (monotonic_ms() - m_agent_started_ms >= k_stable_ms) m_crashes_in_a_row = 0;
+    long long delay = m_options.backoff_ms;
+    for (int i = 0; i < m_crashes_in_a_row && delay < m_options.max_backoff_ms; ++i) delay *= 2;
+    ++m_crashes_in_a_row;
+    return std::min(delay, m_options.max_backoff_ms);
+}
+
+// The restart policy, applied where the exit is recorded: a restart after the backoff, or the
+// end (drain the output, then exit with the agent's status).
+void Supervisor::after_exit(ExitRecord exit) {
+    exit.number = ++m_exits;
+    const bool wanted = m_options.restart == "always" || (m_options.restart == "on-failure" && exit.exit_status != 0);
+    if (stop_requested()) {
+        exit.action = "stop";
+    } else if (!wanted) {
+        exit.action = "none";
+    } else if (m_status.restarts >= m_options.max_restarts) {
+        exit.action = "give-up";
+        m_status.failed = true;
+        m_log.note("not restarting: max_restarts (" + std::to_string(m_options.max_restarts) + ") reached");
+    } else {
+        exit.action = "restart";
+        long long delay = next_backoff_ms();
+        m_restart_at_ms = monotonic_ms() + delay;
+        timespec due = wall_clock_now();
+        due.tv_sec += static_cast<time_t>(delay / 1000);
+        due.tv_nsec += static_cast<long>((delay % 1000) * 1000000);
+        if (due.tv_nsec >= 1000000000L) {
+            due.tv_sec += 1;
+            due.tv_nsec -= 1000000000L;
+        }
+        m_status.restarting = true;
+        m_status.next_restart_at = utc_millis(due);
+        m_log.note("restarting in " + std::to_string(delay) + "ms (restart " + std::to_string(m_status.restarts + 1) +
+                   " of " + std::to_string(m_options.max_restarts) + ")");
+    }
+    m_status.history.push_back(std::move(exit));
+    if (m_status.history.size() > k_history_kept) m_status.history.erase(m_status.history.begin());
+    write_status_file(m_options.status_path, m_status);
+    if (m_restart_at_ms >= 0) {
+        // The next agent gets a pipe of its own; a grandchild still holding the old one loses
+        // whatever it writes later.
+        close_output();
+    } else {
+        m_drain_deadline_ms = monotonic_ms() + k_drain_ms;
+    }
+}
+
+void Supervisor::cancel_restart() {
+    m_restart_at_ms = -1;
+    m_status.restarting = false;
+    m_status.next_restart_at.clear();
+    if (!m_status.history.empty() && m_status.history.back().action == "restart") m_status.history.back().action = "stop";
+    m_log.note("stop requested: not restarting");
+    write_status_file(m_options.status_path, m_status);
+    m_drain_deadline_ms = monotonic_ms();
+}
+
+void Supervisor::restart_agent() {
+    m_restart_at_ms = -1;
+    m_status.restarting = false;
+    m_status.next_restart_at.clear();
+    m_status.restarts += 1;
+    timespec started = wall_clock_now();
+    SpawnResult spawned = spawn_agent(m_options.argv, m_options.workdir);
+    if (!spawned.error.empty()) {
+        // A restart that cannot even exec counts as an exit with 127, judged like any other.
+        m_log.note(spawned.error);
+        m_status.agent_pid = 0;
+        m_status.agent_start = 0;
+        m_status.exited = true;
+        m_status.exit_status = 127;
+        m_status.signal.reset();
+        m_status.exited_at = utc_millis(started);
+        m_status.last_exit_status = 127;
+        m_status.last_exited_at = m_status.exited_at;
+        m_status.error = spawned.error;
+        m_exit_code = 127;
+        if (!m_status.history.empty()) m_status.history.back().restarted_at = utc_millis(started);
+        m_agent_started_ms = monotonic_ms();
+        ExitRecord exit;
+        exit.exit_status = 127;
+        exit.exited_at = m_status.exited_at;
+        after_exit(std::move(exit));
+        return;
+    }
+    m_agent_pid = spawned.pid;
+    m_output_fd = spawned.output_fd;
+    m_drain_deadline_ms = -1;
+    m_agent_started_ms = monotonic_ms();
+    m_status.agent_pid = spawned.pid;
+    m_status.agent_start = process_start_time(spawned.pid);
+    m_status.exited = false;
+    m_status.started_at = utc_millis(started);
+    m_status.exit_status.reset();
+    m_status.signal.reset();
+    m_status.exited_at.clear();
+    m_status.error.clear();
+    if (!m_status.history.empty()) {
+        m_status.history.back().restarted_at = m_status.started_at;
+        m_status.history.back().new_pid = spawned.pid;
+    }
+    write_status_file(m_options.status_path, m_status);
+    m_log.note("restarted " + m_options.argv[0] + " as pid " + std::to_string(spawned.pid) + " (restart " +
+               std::to_string(m_status.restarts) + ")");
 }
 
 }  // namespace agentctl::shim

@@ -33,6 +33,11 @@ private:
     void handle_signals();
     void reap_children();
     void record_exit(int wait_status);
+    void after_exit(ExitRecord exit);
+    long long next_backoff_ms();
+    bool stop_requested() const;
+    void restart_agent();
+    void cancel_restart();
 
     ShimOptions m_options;
     LogWriter m_log;
@@ -44,6 +49,11 @@ private:
     long long m_last_output_ms = 0;
     long long m_drain_deadline_ms = -1;  ///< set once the agent exited
     int m_exit_code = 127;
+    long long m_agent_started_ms = 0;    ///< monotonic, when the current agent started
+    long long m_restart_at_ms = -1;      ///< monotonic, when a pending restart is due; -1: none
+    int m_crashes_in_a_row = 0;          ///< exits without k_stable_ms of uptime: the backoff's exponent
+    int m_exits = 0;                     ///< exits so far (numbers the status file's history)
+    bool m_stop_requested = false;       ///< SIGTERM/SIGINT/SIGQUIT reached the shim itself
 };
 
 }  // namespace agentctl::shim

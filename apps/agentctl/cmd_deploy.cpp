@@ -18,6 +18,7 @@
 #include "console.hpp"
 #include "deploy/agent_deployer.hpp"
 #include "deploy/launch_builder.hpp"
+#include "deploy/monitor_metrics.hpp"
 #include "deploy/observer.hpp"
 #include "deploy_context.hpp"
 #include "flag_values.hpp"
@@ -25,6 +26,7 @@
 #include "interrupt.hpp"
 #include "job_steps.hpp"
 #include "masking.hpp"
+#include "monitor_session.hpp"
 #include "output_format.hpp"
 #include "plan/topology_resolver.hpp"
 #include "runners/runner.hpp"
@@ -51,6 +53,8 @@ struct DeployVerbOptions {
     std::string progress = "auto";
     bool force = false;
     bool skip_preflight = false;
+    bool monitor = false;          ///< --monitor: stay in the foreground watching the job
+    std::string metrics_addr;      ///< --metrics-addr (with --monitor)
 };
 
 // The job file's bytes as they are on disk: what state records (its ${VAR} references, never
@@ -247,12 +251,22 @@ int run_deploy(const DeployVerbOptions& options, const GlobalOptions& globals) {
     check_targets(plan, context.state_dir());
     context.require_shim();
 
-    // Step 3: deploy, with Ctrl-C turned into a rollback.
+    // Step 3: deploy, with Ctrl-C turned into a rollback (with --monitor, each stage timed for
+    // the metrics).
+    if (!options.metrics_addr.empty() && !options.monitor) {
+        throw util::UsageError("--metrics-addr needs --monitor (metrics are served while the monitor runs)");
+    }
     auto observer = make_progress_observer(options.progress, globals);
+    std::shared_ptr<deploy::MonitorMetrics> stage_metrics;
+    std::unique_ptr<deploy::Observer> timed;
+    if (options.monitor) {
+        stage_metrics = std::make_shared<deploy::MonitorMetrics>();
+        timed = deploy::make_stage_timing_observer(*observer, *stage_metrics, plan.job);
+    }
     deploy::DeployResult result;
     {
         InterruptScope interrupts;
-        result = context.make_deployer(*observer)->deploy(plan, source, deploy_options);
+        result = context.make_deployer(timed ? *timed : *observer)->deploy(plan, source, deploy_options);
     }
 
     // Step 4: the outcome.
@@ -282,6 +296,13 @@ int run_deploy(const DeployVerbOptions& options, const GlobalOptions& globals) {
         // Rendered from what the deploy just recorded: it has proven every instance ready.
         print_status(observe_job(context, *context.store().job(plan.job), Observation::recorded), format, console);
     }
+    if (options.monitor) {
+        MonitorSessionOptions monitor;
+        monitor.job = plan.job;
+        monitor.metrics_addr = options.metrics_addr;
+        monitor.progress = options.progress == "json" ? "json" : "auto";
+        return run_monitor_session(context, globals, monitor, stage_metrics);
+    }
     return 0;
 }
 
@@ -309,10 +330,15 @@ Verb setup_deploy(CLI::App& app, const GlobalOptions& globals) {
     command->add_flag("--skip-preflight", options->skip_preflight,
                       "Skip the checks made before anything starts (commands, modules, workdirs, free ports, "
                       "container images)");
+    command->add_flag("--monitor", options->monitor,
+                      "Stay in the foreground after the deploy, monitoring the job (as `agentctl monitor JOB`)");
+    command->add_option("--metrics-addr", options->metrics_addr,
+                        "With --monitor: serve Prometheus metrics at http://ADDR/metrics")
+        ->type_name("HOST:PORT");
     command->footer(
         "Exit status: 0 deployed, 1 failed (rolled back unless --on-failure keep) or refused by preflight, 2 invalid "
-        "job file, 3 locked, "
-        "130 interrupted (rolled back).");
+        "job file, 3 locked, 130 interrupted (rolled back); with --monitor: 0 once SIGINT/SIGTERM ends the monitor, "
+        "3 already monitored.");
     return {command, [options, &globals] { return run_deploy(*options, globals); }};
 }
 

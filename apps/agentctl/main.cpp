@@ -111,6 +111,8 @@ int main(int argc, char** argv) {
         verbs.push_back(agentctl::cli::setup_stop(app, globals));
         verbs.push_back(agentctl::cli::setup_query(app, globals));
         verbs.push_back(agentctl::cli::setup_cleanup(app, globals));
+        verbs.push_back(agentctl::cli::setup_events(app, globals));
+        verbs.push_back(agentctl::cli::setup_monitor(app, globals));
         verbs.push_back(agentctl::cli::setup_version(app, globals));
         verbs.push_back(agentctl::cli::setup_help(app, globals));
 

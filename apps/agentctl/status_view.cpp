@@ -3,12 +3,17 @@
 #include <fmt/core.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <map>
+
 #include <nlohmann/json.hpp>
 
 #include "console.hpp"
 #include "deploy/live_status.hpp"
+#include "deploy/supervisor_sync.hpp"
 #include "deploy_context.hpp"
 #include "table.hpp"
+#include "time_text.hpp"
 #include "util/process.hpp"
 
 namespace agentctl::cli {
@@ -76,12 +81,17 @@ JobView observe_job(DeployContext& context, const state::JobRecord& job, Observa
     view.revision = job.revision;
     view.file = job.file;
     view.updated_at = job.updated_at;
-    const auto records = context.store().instances(job.name);
+    auto records = context.store().instances(job.name);
     std::vector<deploy::LiveStatus> live;
     if (observation == Observation::live) {
         live = deploy::observe_instances(
             records, [&context](spec::Target target) -> runners::Runner& { return context.runner(target); },
             context.prober());
+        // What the shims did on their own since anyone looked (restarts, exits): into the rows
+        // and the events, so that the pid shown is the one running now.
+        std::vector<runners::Inspection> inspections;
+        for (const auto& one : live) inspections.push_back(one.inspection);
+        records = deploy::record_supervisor_changes(context.store(), records, inspections);
     } else {
         // What was just recorded: a deploy that returned has proven every instance's state.
         for (const auto& record : records) {
@@ -95,6 +105,8 @@ JobView observe_job(DeployContext& context, const state::JobRecord& job, Observa
         }
     }
 
+    std::map<std::string, state::EventRecord> last_events;
+    for (auto& event : context.store().latest_events(job.name)) last_events[event.instance] = std::move(event);
     std::vector<std::string> statuses;
     for (std::size_t i = 0; i < records.size(); ++i) {
         const auto& record = records[i];
@@ -112,6 +124,7 @@ JobView observe_job(DeployContext& context, const state::JobRecord& job, Observa
         agent.restarts = record.restarts;
         agent.exit_status = live[i].exit_status;
         agent.last_health = live[i].detail.empty() ? record.last_health : live[i].detail;
+        if (auto found = last_events.find(record.instance); found != last_events.end()) agent.last_event = found->second;
         statuses.push_back(agent.status);
         view.agents.push_back(std::move(agent));
     }
@@ -134,7 +147,11 @@ std::string status_json(const std::vector<JobView>& jobs) {
                               {"container", nullable(agent.container)},
                               {"url", nullable(agent.url)},
                               {"restarts", agent.restarts},
-                              {"exit_status", nullable(agent.exit_status)}});
+                              {"exit_status", nullable(agent.exit_status)},
+                              {"last_event", agent.last_event ? nlohmann::ordered_json{{"time", rfc3339(agent.last_event->time)},
+                                                                                       {"kind", agent.last_event->kind},
+                                                                                       {"message", agent.last_event->message}}
+                                                              : nlohmann::ordered_json(nullptr)}});
         }
         list.push_back({{"name", job.name}, {"status", job.status}, {"revision", job.revision}, {"agents", agents}});
     }
@@ -156,16 +173,22 @@ std::string render_status_table(const std::vector<JobView>& jobs, bool wide, con
             continue;
         }
         std::vector<std::string> headers = {"AGENT", "STATUS", "TARGET", "HOST", "URL"};
-        if (wide) headers.insert(headers.end(), {"PID", "RESTARTS", "EXIT", "LAST HEALTH"});
+        if (wide) headers.insert(headers.end(), {"PID", "RESTARTS", "EXIT", "LAST HEALTH", "LAST EVENT"});
+        else headers.insert(headers.end(), {"RESTARTS", "EXIT", "LAST EVENT"});
         Table table(headers);
+        const auto now = std::chrono::system_clock::now();
         for (const auto& agent : job.agents) {
             std::vector<std::string> row = {agent.instance, agent.status, agent.target, or_dash(agent.host),
                                             or_dash(agent.url)};
+            if (wide) row.push_back(agent.pid ? std::to_string(*agent.pid) : "-");
+            row.push_back(std::to_string(agent.restarts));
+            row.push_back(agent.exit_status ? std::to_string(*agent.exit_status) : "-");
             if (wide) {
-                row.push_back(agent.pid ? std::to_string(*agent.pid) : "-");
-                row.push_back(std::to_string(agent.restarts));
-                row.push_back(agent.exit_status ? std::to_string(*agent.exit_status) : "-");
                 row.push_back(or_dash(agent.last_health));
+                row.push_back(agent.last_event ? agent.last_event->kind + ": " + or_dash(agent.last_event->message) : "-");
+            } else {
+                // The kind and when: the message is in -o wide and `agentctl events`.
+                row.push_back(agent.last_event ? agent.last_event->kind + ", " + time_ago(agent.last_event->time, now) : "-");
             }
             table.add_row(std::move(row));
         }

@@ -27,6 +27,7 @@ struct AgentView {
     int restarts = 0;
     std::optional<int> exit_status;
     std::string last_health;         ///< this observation's probe detail, else the recorded one
+    std::optional<state::EventRecord> last_event;  ///< the instance's newest event
 };
 
 /// One job as `status` and `list` show it.
@@ -62,8 +63,8 @@ JobView observe_job(DeployContext& context, const state::JobRecord& job, Observa
 /// The `status -o json` document: {"jobs": [...]} as DESIGN.md §6 fixes it.
 std::string status_json(const std::vector<JobView>& jobs);
 
-/// The human form: per job a heading line and a table of its instances; `wide` adds PID,
-/// RESTARTS, EXIT and LAST HEALTH.
+/// The human form: per job a heading line and a table of its instances with their restarts,
+/// last exit status and last event; `wide` adds PID and LAST HEALTH, and the event's message.
 std::string render_status_table(const std::vector<JobView>& jobs, bool wide, const Console& console);
 
 }  // namespace agentctl::cli

@@ -41,6 +41,10 @@ Verb setup_stop(CLI::App& app, const GlobalOptions& globals);
 Verb setup_query(CLI::App& app, const GlobalOptions& globals);
 /// `cleanup [JOB]`: forgets finished jobs, their launch records and logs.
 Verb setup_cleanup(CLI::App& app, const GlobalOptions& globals);
+/// `monitor JOB`: watches a deployed job in the foreground (health, restarts, metrics).
+Verb setup_monitor(CLI::App& app, const GlobalOptions& globals);
+/// `events [JOB] [-f] [--since D]`: the recorded events of jobs.
+Verb setup_events(CLI::App& app, const GlobalOptions& globals);
 /// `version`: prints agentctl's version.
 Verb setup_version(CLI::App& app, const GlobalOptions& globals);
 /// `help [VERB]`: prints the help of agentctl or of one verb.

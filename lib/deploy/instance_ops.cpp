@@ -65,6 +65,9 @@ bool InstanceOps::start_and_wait(std::vector<Slot>& slots, std::vector<StartedIn
         for (auto& slot : slots) {
             write_launch_record(slot.launch);
             tx->upsert_instance(record_of(slot.launch, {}, "starting"));
+            const auto& request = slot.launch.request;
+            tx->add_event({0, {}, request.job, request.agent, request.instance, "instance-starting",
+                           "revision " + std::to_string(slot.launch.revision)});
             m_observer.instance(slot.launch.request.instance, InstanceStep::starting, "");
         }
         tx->commit();
@@ -87,11 +90,17 @@ bool InstanceOps::start_and_wait(std::vector<Slot>& slots, std::vector<StartedIn
         for (std::size_t i = 0; i < slots.size(); ++i) {
             const auto& outcome = outcomes[i];
             auto record = record_of(slots[i].launch, outcome.handle, outcome.started ? "starting" : "failed");
+            const auto& request = slots[i].launch.request;
             if (!outcome.started) {
                 record.exit_status = outcome.exit_status;
                 record.last_error = outcome.error;
+                tx->add_event({0, {}, request.job, request.agent, request.instance, "instance-failed", outcome.error});
             } else {
                 started.push_back({slots[i].launch, outcome.handle});
+                std::string where = outcome.handle.container_id.empty()
+                                        ? "pid " + std::to_string(outcome.handle.agent.pid)
+                                        : "container " + outcome.handle.container_id.substr(0, 12);
+                tx->add_event({0, {}, request.job, request.agent, request.instance, "instance-started", where});
             }
             tx->upsert_instance(record);
         }

@@ -26,9 +26,11 @@ spec::Target target_of(const state::InstanceRecord& record) {
 namespace {
 
 // The status of an instance that is not running, from what the state says was intended.
-std::string status_when_down(const state::InstanceRecord& record, runners::Liveness liveness) {
+std::string status_when_down(const state::InstanceRecord& record, const runners::Inspection& inspection) {
     if (record.status == "stopped" || record.status == "stopping") return "stopped";
-    if (liveness == runners::Liveness::missing) return "missing";
+    if (inspection.liveness == runners::Liveness::missing) return "missing";
+    if (inspection.restarting) return "restarting";
+    if (inspection.gave_up) return "failed";
     if (record.status == "failed") return "failed";
     return "exited";
 }
@@ -47,6 +49,7 @@ std::vector<LiveStatus> observe_instances(const std::vector<state::InstanceRecor
         live.instance = record.instance;
         runners::Runner& runner = runners(target_of(record));
         runners::Inspection inspection = runner.inspect(handle_of(record));
+        live.inspection = inspection;
         live.liveness = inspection.liveness;
         live.exit_status = inspection.exit_status ? inspection.exit_status : record.exit_status;
         live.detail = inspection.reason;
@@ -55,7 +58,7 @@ std::vector<LiveStatus> observe_instances(const std::vector<state::InstanceRecor
             continue;
         }
         if (inspection.liveness != runners::Liveness::running) {
-            live.status = status_when_down(record, inspection.liveness);
+            live.status = status_when_down(record, inspection);
             continue;
         }
         live.status = "running";
@@ -69,7 +72,9 @@ std::vector<LiveStatus> observe_instances(const std::vector<state::InstanceRecor
         const spec::HealthSpec& health = *check;
         if (health.kind == spec::HealthKind::none) continue;
         if (health.kind == spec::HealthKind::exec) {
-            runners::ExecResult result = runner.exec(handle_of(record), health.exec, health.timeout);
+            runners::InstanceHandle handle = handle_of(record);
+            if (!inspection.agent.empty()) handle.agent = inspection.agent;
+            runners::ExecResult result = runner.exec(handle, health.exec, health.timeout);
             bool ok = result.exit_status == 0 && !result.timed_out;
             live.status = ok ? "healthy" : (record.status == "starting" ? "starting" : "unhealthy");
             live.detail = result.timed_out ? "exec check timed out" : "exec check exit status " + std::to_string(result.exit_status);

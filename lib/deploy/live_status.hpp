@@ -24,10 +24,11 @@ using RunnerSource = std::function<runners::Runner&(spec::Target)>;
 struct LiveStatus {
     std::string instance;
     runners::Liveness liveness = runners::Liveness::unknown;
-    /// healthy | running | starting | unhealthy | exited | failed | stopped | missing | unknown
+    /// healthy | running | starting | unhealthy | restarting | exited | failed | stopped | missing | unknown
     std::string status;
     std::optional<int> exit_status;
     std::string detail;  ///< the probe's detail or why the state is unknown
+    runners::Inspection inspection;  ///< what the runner said (restarts, the current agent)
 };
 
 /// The runner handle of a recorded instance.

@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
@@ -74,6 +75,12 @@ std::vector<std::string> shim_arguments(const LaunchRequest& request, const Loca
         args.push_back("--workdir");
         args.push_back(request.workdir);
     }
+    // The restart policy lives in the shim, so agents are kept alive with no monitor running.
+    args.insert(args.end(), {"--restart", spec::restart_policy_name(request.restart.policy), "--max-restarts",
+                             std::to_string(request.restart.max_restarts), "--backoff-ms",
+                             std::to_string(request.restart.backoff.count()), "--max-backoff-ms",
+                             std::to_string(request.restart.max_backoff.count()), "--stop-file",
+                             shim_stop_file_path(request.run_dir)});
     args.push_back("--");
     args.insert(args.end(), request.argv.begin(), request.argv.end());
     return args;
@@ -90,8 +97,10 @@ std::string prepare_launch(const LaunchRequest& request, const RunnerContext& co
         return error;
     }
     // A status file left by an earlier run in this directory must never describe this one.
-    std::string status = shim_status_path(request.run_dir);
-    if (::unlink(status.c_str()) != 0 && errno != ENOENT) return "cannot remove " + status + ": " + std::strerror(errno);
+    // Nor may an earlier stop request keep this one from being restarted.
+    for (const std::string& stale : {shim_status_path(request.run_dir), shim_stop_file_path(request.run_dir)}) {
+        if (::unlink(stale.c_str()) != 0 && errno != ENOENT) return "cannot remove " + stale + ": " + std::strerror(errno);
+    }
     return {};
 }
 
@@ -138,6 +147,14 @@ bool same_process(const util::ProcessRef& a, const util::ProcessRef& b) {
     return a.pid == b.pid && a.start_time == b.start_time;
 }
 
+// The recorded shim has since restarted the agent (its restart policy): the agent it names now
+// is the instance's, once its own pid + start time are proven. A recorded agent whose pid the
+// shim still names with another start time is not a restart, and is never followed.
+bool restarted_by_shim(const ShimStatus& status, const InstanceHandle& handle) {
+    return !handle.shim.empty() && same_process(status.shim, handle.shim) && status.restarts > 0 &&
+           status.agent.pid != handle.agent.pid;
+}
+
 }  // namespace
 
 LocalRunner::LocalRunner(RunnerContext context, LocalRunnerOptions options)
@@ -173,32 +190,60 @@ std::vector<StartOutcome> LocalRunner::start(const std::vector<LaunchRequest>& r
 }
 
 Inspection LocalRunner::inspect(const InstanceHandle& handle) {
-    Inspection inspection;
-    if (util::process_matches(handle.agent)) {
-        inspection.liveness = Liveness::running;
+    const std::string path = handle.run_dir.empty() ? std::string() : shim_status_path(handle.run_dir);
+    auto status = path.empty() ? std::nullopt : read_shim_status(path);
+    // The status file speaks for this instance when it names the recorded shim (the same
+    // incarnation: the shim may since have restarted the agent) or the recorded agent.
+    auto describes = [&](const std::optional<ShimStatus>& s) {
+        if (!s) return false;
+        if (!handle.shim.empty() && same_process(s->shim, handle.shim)) return true;
+        return handle.agent.empty() || same_process(s->agent, handle.agent);
+    };
+    auto with_restarts = [&](Inspection inspection) {
+        if (describes(status)) apply_restart_info(*status, inspection);
         return inspection;
+    };
+    // What the status file proves, if anything: a running agent (perhaps a restarted one, whose
+    // own pid + start time is checked), a restart pending, or a recorded exit.
+    auto judge = [&]() -> std::optional<Inspection> {
+        if (!describes(status)) return std::nullopt;
+        Inspection inspection;
+        if (!status->exited && restarted_by_shim(*status, handle) && util::process_matches(status->agent)) {
+            inspection.liveness = Liveness::running;
+            inspection.agent = status->agent;
+            return with_restarts(inspection);
+        }
+        if (status->restarting && util::process_matches(handle.shim)) {
+            inspection = exited_from(*status);
+            return with_restarts(inspection);
+        }
+        if (status->exited && !status->restarting) return with_restarts(exited_from(*status));
+        return std::nullopt;
+    };
+
+    if (util::process_matches(handle.agent)) {
+        Inspection inspection;
+        inspection.liveness = Liveness::running;
+        inspection.agent = handle.agent;
+        return with_restarts(inspection);
     }
     reap_if_own_zombie(handle.shim);
-    std::string path = shim_status_path(handle.run_dir);
-    auto describes_agent = [&](const std::optional<ShimStatus>& status) {
-        return status && (handle.agent.empty() || same_process(status->agent, handle.agent));
-    };
-    auto status = handle.run_dir.empty() ? std::nullopt : read_shim_status(path);
-    if (describes_agent(status) && status->exited) return exited_from(*status);
-    // The agent is gone but its shim may be writing the exit down right now.
-    if (describes_agent(status) && util::process_matches(handle.shim)) {
+    if (auto judged = judge()) return *judged;
+    // The agent is gone but its shim may be writing the exit (or the restart) down right now.
+    if (describes(status) && util::process_matches(handle.shim)) {
         auto deadline = std::chrono::steady_clock::now() + k_status_settle;
         while (std::chrono::steady_clock::now() < deadline) {
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
             status = read_shim_status(path);
-            if (describes_agent(status) && status->exited) return exited_from(*status);
+            if (auto judged = judge()) return *judged;
         }
     }
-    if (describes_agent(status)) {
+    Inspection inspection;
+    if (describes(status)) {
         inspection.liveness = Liveness::exited;
         inspection.reason = "the agent (pid " + std::to_string(handle.agent.pid) +
                             ") is gone and its shim recorded no exit (both killed?)";
-        return inspection;
+        return with_restarts(inspection);
     }
     inspection.liveness = Liveness::missing;
     inspection.reason = handle.agent.empty() ? "no agent process was recorded"
@@ -214,12 +259,34 @@ StopOutcome LocalRunner::stop(const InstanceHandle& handle, const StopOptions& o
         outcome.message = "unknown signal " + options.signal;
         return outcome;
     }
+    // The stop request comes before any signal: the shim reads it before it would restart, so
+    // nothing this stop ends is brought back by the restart policy.
+    if (!handle.run_dir.empty()) {
+        int fd = ::open(shim_stop_file_path(handle.run_dir).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        if (fd >= 0) ::close(fd);
+    }
     if (util::process_matches(handle.agent)) return stop_running(handle, options, *signal);
+
+    auto status = handle.run_dir.empty() ? std::nullopt : read_shim_status(shim_status_path(handle.run_dir));
+    const bool same_shim = status && !handle.shim.empty() && same_process(status->shim, handle.shim);
+    // The shim restarted the agent: the one to stop is the new one, proven by its own start time.
+    if (same_shim && !status->exited && restarted_by_shim(*status, handle) && util::process_matches(status->agent)) {
+        InstanceHandle current = handle;
+        current.agent = status->agent;
+        return stop_running(current, options, *signal);
+    }
+    // Waiting out its backoff: wake the shim, which finds the stop request and exits.
+    if (same_shim && status->restarting && util::process_matches(handle.shim)) {
+        signal_group(handle.shim, SIGTERM);
+        wait_until_gone(handle.shim, m_options.shim_exit_wait);
+        outcome.stopped = !util::process_matches(handle.shim);
+        outcome.message = outcome.stopped ? "stopped while waiting to restart" : "its shim did not exit";
+        return outcome;
+    }
 
     // Not running under the recorded identity: never signal. Either it already exited (gone,
     // or its exit is on record), or its pid now belongs to some other process.
-    auto status = handle.run_dir.empty() ? std::nullopt : read_shim_status(shim_status_path(handle.run_dir));
-    bool exit_recorded = status && status->exited && same_process(status->agent, handle.agent);
+    bool exit_recorded = status && status->exited && (same_shim || same_process(status->agent, handle.agent));
     bool pid_reused = !handle.agent.empty() && util::process_start_time(handle.agent.pid).has_value();
     if (pid_reused && !exit_recorded) {
         outcome.refused = true;

@@ -64,12 +64,31 @@ enum class Liveness { running, exited, missing, unknown };
 /// The spelling used in status output ("running", "exited", "missing", "unknown").
 const char* liveness_name(Liveness liveness);
 
+/// One exit of an agent and what its supervisor (the shim's restart policy) did about it.
+struct ExitEvent {
+    int number = 0;                               ///< 1-based, counted over the supervisor's life
+    int pid = 0;                                  ///< the agent that exited (0: a restart that could not exec)
+    int exit_status = 0;                          ///< the exit code, or 128 + signal
+    std::optional<Clock::time_point> exited_at;
+    std::string action;                           ///< "restart" | "stop" | "none" | "give-up"
+    std::optional<Clock::time_point> restarted_at;
+    int new_pid = 0;                              ///< the agent that restart started (0: none yet)
+};
+
 /// What inspect found.
 struct Inspection {
     Liveness liveness = Liveness::unknown;
     std::optional<int> exit_status;  ///< exited: the exit code, or 128+signal
     std::optional<Clock::time_point> exited_at;
     std::string reason;              ///< unknown/missing: why (host unreachable, no such process)
+    /// running: the agent proven running now. After a supervisor restart it differs from the
+    /// handle's agent, and callers should record it (identity checks follow the new pid).
+    util::ProcessRef agent;
+    int restarts = 0;                ///< restarts the supervisor made under the restart policy
+    bool restarting = false;         ///< exited, and the supervisor restarts it after its backoff
+    bool gave_up = false;            ///< exited, and max_restarts is exhausted: the instance failed
+    std::optional<int> last_exit_status;  ///< the latest exit, also after a restart
+    std::vector<ExitEvent> exits;    ///< the latest exits the supervisor remembers, oldest first
 };
 
 /// How to stop.

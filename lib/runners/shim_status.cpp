@@ -39,6 +39,16 @@ util::ProcessRef process_field(const json& object, const char* pid, const char* 
 
 std::string shim_status_path(const std::string& run_dir) { return run_dir + "/status.json"; }
 
+std::string shim_stop_file_path(const std::string& run_dir) { return run_dir + "/stop-requested"; }
+
+void apply_restart_info(const ShimStatus& status, Inspection& inspection) {
+    inspection.restarts = status.restarts;
+    inspection.restarting = status.restarting;
+    inspection.gave_up = status.failed;
+    inspection.last_exit_status = status.last_exit_status;
+    inspection.exits = status.history;
+}
+
 std::optional<ShimStatus> parse_shim_status(const std::string& text) {
     json object = json::parse(text, nullptr, false);
     if (object.is_discarded() || !object.is_object()) return std::nullopt;
@@ -47,7 +57,29 @@ std::optional<ShimStatus> parse_shim_status(const std::string& text) {
     status.shim = process_field(object, "shim_pid", "shim_start");
     status.agent = process_field(object, "agent_pid", "agent_start");
     auto state = object.find("state");
-    status.exited = state != object.end() && state->is_string() && state->get<std::string>() == "exited";
+    std::string state_text = state != object.end() && state->is_string() ? state->get<std::string>() : "";
+    status.exited = state_text == "exited" || state_text == "restarting";
+    status.restarting = state_text == "restarting";
+    status.restarts = int_field(object, "restarts").value_or(0);
+    auto failed = object.find("failed");
+    status.failed = failed != object.end() && failed->is_boolean() && failed->get<bool>();
+    status.last_exit_status = int_field(object, "last_exit_status");
+    auto history = object.find("history");
+    if (history != object.end() && history->is_array()) {
+        for (const auto& entry : *history) {
+            if (!entry.is_object()) continue;
+            ExitEvent exit;
+            exit.number = int_field(entry, "n").value_or(0);
+            exit.pid = int_field(entry, "pid").value_or(0);
+            exit.exit_status = int_field(entry, "exit_status").value_or(0);
+            exit.exited_at = time_field(entry, "exited_at");
+            auto action = entry.find("action");
+            if (action != entry.end() && action->is_string()) exit.action = action->get<std::string>();
+            exit.restarted_at = time_field(entry, "restarted_at");
+            exit.new_pid = int_field(entry, "new_pid").value_or(0);
+            status.history.push_back(std::move(exit));
+        }
+    }
     status.started_at = time_field(object, "started_at");
     status.exit_status = int_field(object, "exit_status");
     status.signal = int_field(object, "signal");

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "runners/runner.hpp"
 
@@ -19,7 +20,20 @@ struct ShimStatus {
     std::optional<int> signal;
     std::optional<Clock::time_point> exited_at;
     std::string error;                           ///< why the agent could not start
+    // Restart policy (apps/agentctl-shim/README.md "Restarts"); absent in older shims' files.
+    int restarts = 0;
+    bool restarting = false;                     ///< "state": "restarting"
+    bool failed = false;                         ///< max_restarts exhausted
+    std::optional<int> last_exit_status;
+    std::vector<ExitEvent> history;              ///< oldest first
 };
+
+/// `<run_dir>/stop-requested`: agentctl creates it before it stops an agent, so that the shim
+/// never restarts an agent that is being stopped (the shim's --stop-file).
+std::string shim_stop_file_path(const std::string& run_dir);
+
+/// Copies what `status` says about restarts into `inspection`.
+void apply_restart_info(const ShimStatus& status, Inspection& inspection);
 
 /// `<run_dir>/status.json`, where LocalRunner tells the shim to keep its status.
 std::string shim_status_path(const std::string& run_dir);

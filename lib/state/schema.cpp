@@ -86,6 +86,14 @@ const char* const k_schema_v2 = R"sql(
 ALTER TABLE instances ADD COLUMN health_check TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Version 3: how many of an instance's exits and restarts (counted by its shim, which restarts
+// it under its restart policy) are already in the events table and in `restarts`, so that each
+// becomes exactly one event and is counted once.
+const char* const k_schema_v3 = R"sql(
+ALTER TABLE instances ADD COLUMN exits_recorded INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE instances ADD COLUMN shim_restarts INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 void rollback_quietly(SqliteDb& db) noexcept {
     try {
         if (db.in_transaction()) db.exec("ROLLBACK");
@@ -106,6 +114,7 @@ const std::vector<MigrationStep>& schema_migrations() {
     static const std::vector<MigrationStep> steps = {
         {1, k_schema_v1},
         {2, k_schema_v2},
+        {3, k_schema_v3},
     };
     return steps;
 }

@@ -29,6 +29,7 @@ public:
     std::optional<RevisionRecord> revision(const std::string& job, int revision) override;
     std::vector<RevisionRecord> revisions(const std::string& job) override;
     std::vector<EventRecord> events(const std::string& job, std::int64_t after_id, std::size_t limit) override;
+    std::vector<EventRecord> latest_events(const std::string& job) override;
     std::unique_ptr<WriteTx> begin() override;
     JobLock lock_job(const std::string& job, const std::string& purpose, Millis wait) override;
     std::optional<LockOwner> lock_owner(const std::string& job) override;

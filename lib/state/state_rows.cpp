@@ -43,7 +43,7 @@ Clock::time_point or_now(Clock::time_point time) {
 #define AGENTCTL_INSTANCE_COLUMNS                                                                      \
     "job, instance, agent, host, target, revision, stage, shim_pid, shim_start, agent_pid, agent_start, " \
     "boot_id, container_id, url, spec_hash, status, restarts, exit_status, last_health, last_error, "     \
-    "run_dir, log_path, updated_at, health_check"
+    "run_dir, log_path, updated_at, health_check, exits_recorded, shim_restarts"
 #define AGENTCTL_EVENT_COLUMNS "id, time, job, agent, instance, kind, message"
 #define AGENTCTL_LOCK_COLUMNS "owner_pid, owner_start, owner_host, boot_id, purpose, acquired_at"
 
@@ -59,6 +59,9 @@ const char* const k_select_events_of_job =
     "SELECT " AGENTCTL_EVENT_COLUMNS " FROM events WHERE job = ?1 AND id > ?2 ORDER BY id LIMIT ?3";
 const char* const k_select_events_all =
     "SELECT " AGENTCTL_EVENT_COLUMNS " FROM events WHERE id > ?1 ORDER BY id LIMIT ?2";
+const char* const k_select_latest_events =
+    "SELECT " AGENTCTL_EVENT_COLUMNS " FROM events WHERE id IN "
+    "(SELECT max(id) FROM events WHERE job = ?1 AND instance != '' GROUP BY instance) ORDER BY id";
 const char* const k_select_lock = "SELECT " AGENTCTL_LOCK_COLUMNS " FROM locks WHERE job = ?1";
 
 JobRecord read_job(const SqliteStatement& row) {
@@ -112,6 +115,8 @@ InstanceRecord read_instance(const SqliteStatement& row) {
     instance.log_path = row.text(21);
     instance.updated_at = from_millis(row.int64(22));
     instance.health_check = row.text(23);
+    instance.exits_recorded = read_int(row, 24);
+    instance.shim_restarts = read_int(row, 25);
     return instance;
 }
 
@@ -154,7 +159,7 @@ void upsert_job(SqliteDb& db, const JobRecord& job) {
 void upsert_instance(SqliteDb& db, const InstanceRecord& instance) {
     auto statement = db.prepare(
         "INSERT INTO instances (" AGENTCTL_INSTANCE_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-        "?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24) "
+        "?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26) "
         "ON CONFLICT (job, instance) DO UPDATE SET agent = excluded.agent, host = excluded.host, "
         "target = excluded.target, revision = excluded.revision, stage = excluded.stage, "
         "shim_pid = excluded.shim_pid, shim_start = excluded.shim_start, agent_pid = excluded.agent_pid, "
@@ -162,7 +167,8 @@ void upsert_instance(SqliteDb& db, const InstanceRecord& instance) {
         "container_id = excluded.container_id, url = excluded.url, spec_hash = excluded.spec_hash, "
         "status = excluded.status, restarts = excluded.restarts, exit_status = excluded.exit_status, "
         "last_health = excluded.last_health, last_error = excluded.last_error, run_dir = excluded.run_dir, "
-        "log_path = excluded.log_path, updated_at = excluded.updated_at, health_check = excluded.health_check");
+        "log_path = excluded.log_path, updated_at = excluded.updated_at, health_check = excluded.health_check, "
+        "exits_recorded = excluded.exits_recorded, shim_restarts = excluded.shim_restarts");
     statement.bind(1, instance.job).bind(2, instance.instance).bind(3, instance.agent);
     statement.bind(4, instance.host).bind(5, instance.target);
     statement.bind(6, std::int64_t{instance.revision}).bind(7, std::int64_t{instance.stage});
@@ -176,6 +182,7 @@ void upsert_instance(SqliteDb& db, const InstanceRecord& instance) {
     statement.bind(18, exit_status).bind(19, instance.last_health).bind(20, instance.last_error);
     statement.bind(21, instance.run_dir).bind(22, instance.log_path);
     statement.bind(23, to_millis(or_now(instance.updated_at))).bind(24, instance.health_check);
+    statement.bind(25, std::int64_t{instance.exits_recorded}).bind(26, std::int64_t{instance.shim_restarts});
     statement.run();
 }
 

@@ -25,6 +25,7 @@ extern const char* const k_select_revision;   ///< ?1 = job, ?2 = revision
 extern const char* const k_select_revisions;  ///< ?1 = job; oldest first
 extern const char* const k_select_events_of_job;  ///< ?1 = job, ?2 = after id, ?3 = limit
 extern const char* const k_select_events_all;     ///< ?1 = after id, ?2 = limit
+extern const char* const k_select_latest_events;  ///< ?1 = job: the newest event of each instance
 extern const char* const k_select_lock;       ///< ?1 = job
 
 /// The record in the current row of a statement above.

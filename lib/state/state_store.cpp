@@ -255,6 +255,16 @@ std::vector<EventRecord> SqliteStateStore::events(const std::string& job, std::i
     });
 }
 
+std::vector<EventRecord> SqliteStateStore::latest_events(const std::string& job) {
+    return read("reading events", [&] {
+        std::vector<EventRecord> result;
+        auto statement = m_db->prepare(rows::k_select_latest_events);
+        statement.bind(1, job);
+        while (statement.step()) result.push_back(rows::read_event(statement));
+        return result;
+    });
+}
+
 std::unique_ptr<WriteTx> SqliteStateStore::begin() {
     return std::make_unique<SqliteWriteTx>(*this);
 }

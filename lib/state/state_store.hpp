@@ -72,6 +72,11 @@ struct InstanceRecord {
     /// The instance's health check as compact JSON (runners::health_check_text), so that
     /// `status` probes without reading every launch record; empty in rows of schema version 1.
     std::string health_check;
+    /// How many exits of the current shim (its status file's exit numbers) already have their
+    /// events; schema version 3 (older rows: 0).
+    int exits_recorded = 0;
+    /// How many of the current shim's restarts are already counted in `restarts` (schema 3).
+    int shim_restarts = 0;
 };
 
 /// One event row.
@@ -164,6 +169,8 @@ public:
     virtual std::vector<RevisionRecord> revisions(const std::string& job) = 0;  ///< oldest first
     /// Events of `job` (all jobs when empty) after id `after_id`, oldest first, at most `limit`.
     virtual std::vector<EventRecord> events(const std::string& job, std::int64_t after_id, std::size_t limit) = 0;
+    /// The newest event of each instance of `job` (instance-level events only), oldest first.
+    virtual std::vector<EventRecord> latest_events(const std::string& job) = 0;
 
     /// Begins a write transaction (BEGIN IMMEDIATE, retried under the busy timeout).
     virtual std::unique_ptr<WriteTx> begin() = 0;

@@ -339,8 +339,10 @@ TEST_CASE("a first deploy starts wave by wave and records everything", "[deploye
     CHECK(launch->request.stop.signal == "SIGINT");
     CHECK(launch->revision == 1);
 
-    CHECK(h.event_kinds() == Names{"deploy-started", "instance-ready", "instance-ready", "instance-ready",
-                                   "instance-ready", "deploy-succeeded"});
+    CHECK(h.event_kinds() == Names{"deploy-started",    "instance-starting", "instance-started", "instance-ready",
+                                   "instance-starting", "instance-starting", "instance-started", "instance-started",
+                                   "instance-ready",    "instance-ready",    "instance-starting", "instance-started",
+                                   "instance-ready",    "deploy-succeeded"});
     CHECK_FALSE(h.store->lock_owner("pipe"));
     CHECK(h.progress().find("Stage 2/3: parse-a, parse-b\n") != std::string::npos);
     CHECK(h.progress().find("Deployed pipe (revision 1) in ") != std::string::npos);

@@ -456,3 +456,67 @@ TEST_CASE("LocalRunner starts 50 agents in one batch", "[local]") {
     auto stop_took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - stopping);
     WARN("LocalRunner: 50 agents stopped one by one in " << stop_took.count() << " ms");
 }
+
+TEST_CASE("LocalRunner follows an agent its shim restarted, and stop ends it for good", "[local][restart]") {
+    TempDir dir;
+    ProcessGuard guard;
+    LocalRunner runner(context_in(dir));
+    LaunchRequest request = request_for(dir, "a", {"sleep", "30"});
+    request.restart.policy = agentctl::spec::RestartPolicy::on_failure;
+    request.restart.backoff = agentctl::util::Millis(50);
+    auto outcomes = runner.start({request});
+    guard_all(guard, outcomes);
+    REQUIRE(outcomes.at(0).started);
+    const InstanceHandle& handle = outcomes[0].handle;
+    REQUIRE(::kill(handle.agent.pid, SIGKILL) == 0);
+
+    agentctl::runners::Inspection seen;
+    REQUIRE(agentctl::test::eventually([&] {
+        seen = runner.inspect(handle);
+        return seen.liveness == Liveness::running && seen.restarts == 1;
+    }));
+    CHECK(seen.agent.pid != handle.agent.pid);
+    CHECK(agentctl::util::process_matches(seen.agent));
+    guard.add_group(seen.agent);
+    CHECK(seen.last_exit_status == 137);
+    REQUIRE(seen.exits.size() == 1);
+    CHECK(seen.exits[0].action == "restart");
+    CHECK(seen.exits[0].new_pid == seen.agent.pid);
+
+    // The recorded (old) handle is enough to stop the new agent; the stop is not undone.
+    auto outcome = runner.stop(handle, StopOptions{});
+    CHECK(outcome.stopped);
+    CHECK_FALSE(agentctl::util::process_matches(seen.agent));
+    CHECK(agentctl::test::eventually([&] { return !agentctl::util::process_matches(handle.shim); }));
+    auto after = runner.inspect(handle);
+    CHECK(after.liveness == Liveness::exited);
+    CHECK(after.restarts == 1);
+    CHECK(after.exits.back().action == "stop");
+}
+
+TEST_CASE("LocalRunner stop of an agent waiting out its restart backoff ends its shim at once", "[local][restart]") {
+    TempDir dir;
+    ProcessGuard guard;
+    LocalRunner runner(context_in(dir));
+    LaunchRequest request = request_for(dir, "a", {"sleep", "30"});
+    request.restart.policy = agentctl::spec::RestartPolicy::always;
+    request.restart.backoff = agentctl::util::Millis(20000);
+    request.restart.max_backoff = agentctl::util::Millis(20000);
+    auto outcomes = runner.start({request});
+    guard_all(guard, outcomes);
+    REQUIRE(outcomes.at(0).started);
+    const InstanceHandle& handle = outcomes[0].handle;
+    REQUIRE(::kill(handle.agent.pid, SIGKILL) == 0);
+    REQUIRE(agentctl::test::eventually([&] { return runner.inspect(handle).restarting; }));
+
+    auto asked = std::chrono::steady_clock::now();
+    auto outcome = runner.stop(handle, StopOptions{});
+    CHECK(outcome.stopped);
+    CHECK(outcome.message == "stopped while waiting to restart");
+    CHECK(std::chrono::steady_clock::now() - asked < std::chrono::seconds(3));
+    CHECK_FALSE(agentctl::util::process_matches(handle.shim));
+    auto after = runner.inspect(handle);
+    CHECK(after.liveness == Liveness::exited);
+    CHECK_FALSE(after.restarting);
+    CHECK(after.restarts == 0);
+}

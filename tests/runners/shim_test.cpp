@@ -9,13 +9,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <cstring>
 #include <regex>
 #include <string>
 #include <vector>
 
 #include "runners/runner_test_support.hpp"
+#include "runners/shim_status.hpp"
 
 extern char** environ;
 
@@ -365,4 +368,197 @@ TEST_CASE("shim: start-up time (spawn to handshake)", "[shim]") {
     double per_run_ms = static_cast<double>(total.count()) / runs / 1000.0;
     WARN("agentctl-shim: spawn -> handshake -> exit of `true`: " << per_run_ms << " ms per run (" << runs << " runs)");
     CHECK(per_run_ms < 100.0);
+}
+
+// ---- restart policies (README.md "Restarts") ----
+
+namespace {
+
+using agentctl::runners::read_shim_status;
+
+std::vector<std::string> restart_args(const std::string& dir, const std::string& policy, int max_restarts,
+                                      int backoff_ms, int max_backoff_ms) {
+    return {"--log", dir + "/a.log", "--status", dir + "/s.json", "--restart", policy, "--max-restarts",
+            std::to_string(max_restarts), "--backoff-ms", std::to_string(backoff_ms), "--max-backoff-ms",
+            std::to_string(max_backoff_ms), "--stop-file", dir + "/stop-requested"};
+}
+
+std::vector<std::string> with_command(std::vector<std::string> args, const std::vector<std::string>& command) {
+    args.push_back("--");
+    args.insert(args.end(), command.begin(), command.end());
+    return args;
+}
+
+long long millis_between(const agentctl::runners::Clock::time_point& a, const agentctl::runners::Clock::time_point& b) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(b - a).count();
+}
+
+}  // namespace
+
+TEST_CASE("shim: on-failure restarts a SIGKILLed agent as a new pid and records it", "[shim][restart]") {
+    TempDir dir;
+    ShimRun run = run_shim(with_command(restart_args(dir.path(), "on-failure", 5, 100, 1000), {"sleep", "30"}));
+    ShimCleanup cleanup{run};
+    auto words = run.handshake_words();
+    REQUIRE(words.size() == 5);
+    int first = std::stoi(words[3]);
+    REQUIRE(::kill(first, SIGKILL) == 0);
+    REQUIRE(eventually([&] {
+        auto status = read_shim_status(dir / "s.json");
+        return status && status->restarts == 1 && !status->exited;
+    }));
+    auto status = read_shim_status(dir / "s.json");
+    CHECK(status->agent.pid != first);
+    CHECK(stat_field(status->agent.pid, 22) == std::to_string(status->agent.start_time));
+    CHECK(stat_field(status->agent.pid, 4) == std::to_string(run.pid));
+    CHECK(status->last_exit_status == 137);
+    REQUIRE(status->history.size() == 1);
+    CHECK(status->history[0].number == 1);
+    CHECK(status->history[0].pid == first);
+    CHECK(status->history[0].exit_status == 137);
+    CHECK(status->history[0].action == "restart");
+    CHECK(status->history[0].new_pid == status->agent.pid);
+    REQUIRE(status->history[0].exited_at.has_value());
+    REQUIRE(status->history[0].restarted_at.has_value());
+    long long waited = millis_between(*status->history[0].exited_at, *status->history[0].restarted_at);
+    CHECK(waited >= 98);
+    CHECK(waited < 3000);
+
+    // A stop (SIGTERM to the shim) is never followed by a restart.
+    REQUIRE(::kill(run.pid, SIGTERM) == 0);
+    CHECK(wait_exit(run) == 143);
+    status = read_shim_status(dir / "s.json");
+    CHECK(status->exited);
+    CHECK(status->restarts == 1);
+    REQUIRE(status->history.size() == 2);
+    CHECK(status->history[1].action == "stop");
+    auto texts = log_texts(dir / "a.log");
+    CHECK(std::find(texts.begin(), texts.end(), "[agentctl-shim] restarting in 100ms (restart 1 of 5)") != texts.end());
+}
+
+TEST_CASE("shim: policy no records the exit and does not restart", "[shim][restart]") {
+    TempDir dir;
+    ShimRun run = run_shim(with_command(restart_args(dir.path(), "no", 5, 100, 1000), {"sh", "-c", "exit 3"}));
+    ShimCleanup cleanup{run};
+    CHECK(wait_exit(run) == 3);
+    auto status = read_shim_status(dir / "s.json");
+    REQUIRE(status.has_value());
+    CHECK(status->exited);
+    CHECK(status->restarts == 0);
+    CHECK_FALSE(status->failed);
+    REQUIRE(status->history.size() == 1);
+    CHECK(status->history[0].action == "none");
+    CHECK(status->history[0].exit_status == 3);
+}
+
+TEST_CASE("shim: on-failure leaves a clean exit alone, always restarts it", "[shim][restart]") {
+    TempDir clean;
+    ShimRun once = run_shim(with_command(restart_args(clean.path(), "on-failure", 5, 50, 50), {"true"}));
+    ShimCleanup cleanup_once{once};
+    CHECK(wait_exit(once) == 0);
+    CHECK(read_shim_status(clean / "s.json")->restarts == 0);
+
+    TempDir always;
+    ShimRun again = run_shim(with_command(restart_args(always.path(), "always", 2, 50, 50), {"true"}));
+    ShimCleanup cleanup_again{again};
+    CHECK(wait_exit(again) == 0);
+    auto status = read_shim_status(always / "s.json");
+    CHECK(status->restarts == 2);
+    CHECK(status->failed);
+}
+
+TEST_CASE("shim: max_restarts exhausted marks the instance failed, and the backoff doubles", "[shim][restart]") {
+    TempDir dir;
+    ShimRun run = run_shim(with_command(restart_args(dir.path(), "on-failure", 3, 200, 400), {"sh", "-c", "exit 4"}));
+    ShimCleanup cleanup{run};
+    CHECK(wait_exit(run, std::chrono::milliseconds(15000)) == 4);
+    auto status = read_shim_status(dir / "s.json");
+    REQUIRE(status.has_value());
+    CHECK(status->exited);
+    CHECK(status->failed);
+    CHECK(status->restarts == 3);
+    REQUIRE(status->history.size() == 4);
+    CHECK(status->history[0].action == "restart");
+    CHECK(status->history[2].action == "restart");
+    CHECK(status->history[3].action == "give-up");
+    CHECK(status->history[3].number == 4);
+    // 200 ms, 400 ms, then capped at 400 ms: each wait at least that, generously bounded above.
+    const long long expected[] = {200, 400, 400};
+    for (int i = 0; i < 3; ++i) {
+        REQUIRE(status->history[i].restarted_at.has_value());
+        long long waited = millis_between(*status->history[i].exited_at, *status->history[i].restarted_at);
+        CHECK(waited >= expected[i] - 2);
+        CHECK(waited < expected[i] + 3000);
+    }
+    auto texts = log_texts(dir / "a.log");
+    REQUIRE(texts.size() >= 2);
+    CHECK(texts[texts.size() - 2] == "[agentctl-shim] agent exited with status 4");
+    CHECK(texts.back() == "[agentctl-shim] not restarting: max_restarts (3) reached");
+}
+
+TEST_CASE("shim: a stop file, or a stop during the backoff, prevents the restart", "[shim][restart]") {
+    TempDir dir;
+    ShimRun run = run_shim(with_command(restart_args(dir.path(), "always", 5, 50, 50), {"sleep", "30"}));
+    ShimCleanup cleanup{run};
+    auto words = run.handshake_words();
+    REQUIRE(words.size() == 5);
+    { std::ofstream touch(dir / "stop-requested"); }
+    REQUIRE(::kill(std::stoi(words[3]), SIGKILL) == 0);
+    CHECK(wait_exit(run) == 137);
+    CHECK(read_shim_status(dir / "s.json")->restarts == 0);
+    CHECK(read_shim_status(dir / "s.json")->history.at(0).action == "stop");
+
+    TempDir slow;
+    ShimRun waiting = run_shim(with_command(restart_args(slow.path(), "on-failure", 5, 20000, 20000), {"sleep", "30"}));
+    ShimCleanup cleanup_waiting{waiting};
+    words = waiting.handshake_words();
+    REQUIRE(words.size() == 5);
+    REQUIRE(::kill(std::stoi(words[3]), SIGKILL) == 0);
+    REQUIRE(eventually([&] {
+        auto status = read_shim_status(slow / "s.json");
+        return status && status->restarting;
+    }));
+    auto asked = std::chrono::steady_clock::now();
+    REQUIRE(::kill(waiting.pid, SIGTERM) == 0);
+    CHECK(wait_exit(waiting, std::chrono::milliseconds(5000)) == 137);
+    CHECK(std::chrono::steady_clock::now() - asked < std::chrono::seconds(3));
+    auto status = read_shim_status(slow / "s.json");
+    CHECK(status->restarts == 0);
+    CHECK_FALSE(status->restarting);
+    CHECK(status->history.at(0).action == "stop");
+}
+
+TEST_CASE("shim: bad restart options are usage errors", "[shim][restart]") {
+    TempDir dir;
+    ShimRun run = run_shim({"--log", dir / "a.log", "--status", dir / "s.json", "--restart", "sometimes", "--", "true"});
+    ShimCleanup cleanup{run};
+    CHECK(run.handshake == "error usage: --restart needs no, on-failure or always");
+    CHECK(wait_exit(run) == 2);
+    ShimRun negative = run_shim({"--log", dir / "a.log", "--status", dir / "s.json", "--backoff-ms", "-5", "--", "true"});
+    ShimCleanup cleanup_negative{negative};
+    CHECK(negative.handshake == "error usage: --backoff-ms needs milliseconds from 0 to 86400000");
+    CHECK(wait_exit(negative) == 2);
+}
+
+TEST_CASE("shim: a restart that cannot exec counts as an exit with status 127", "[shim][restart]") {
+    TempDir dir;
+    const std::string script = dir / "agent.sh";
+    {
+        std::ofstream out(script);
+        out << "#!/bin/sh\nrm -- \"$0\"\nexit 1\n";
+    }
+    REQUIRE(::chmod(script.c_str(), 0700) == 0);
+    ShimRun run = run_shim(with_command(restart_args(dir.path(), "on-failure", 2, 50, 50), {script}));
+    ShimCleanup cleanup{run};
+    CHECK(wait_exit(run) == 127);
+    auto status = read_shim_status(dir / "s.json");
+    REQUIRE(status.has_value());
+    CHECK(status->failed);
+    CHECK(status->restarts == 2);
+    CHECK(status->error.find("exec " + script + ": No such file or directory") != std::string::npos);
+    REQUIRE(status->history.size() == 3);
+    CHECK(status->history[0].exit_status == 1);
+    CHECK(status->history[1].exit_status == 127);
+    CHECK(status->history[1].pid == 0);
+    CHECK(status->history[2].action == "give-up");
 }

@@ -46,7 +46,7 @@ TEST_CASE("an empty (version 0) file is migrated to the current schema", "[migra
     write_file(dir.db(), "");
     StateStore::open(dir.path());
     SqliteDb db(dir.db(), k_timeout);
-    CHECK(db.user_version() == 2);
+    CHECK(db.user_version() == 3);
     CHECK(table_names(db) == "events,instances,jobs,locks,revisions");
     CHECK(db.query_text("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'events_by_job'") == "1");
 }
@@ -60,7 +60,7 @@ TEST_CASE("a database newer than this binary is refused and left untouched", "[m
     }
     CHECK_THROWS_WITH(StateStore::open(dir.path()),
                       "state database " + dir.db() +
-                          " has schema version 99, newer than this agentctl understands (2); "
+                          " has schema version 99, newer than this agentctl understands (3); "
                           "upgrade agentctl or use another --state-dir");
     CHECK_THROWS_AS(StateStore::open(dir.path()), StateError);
     SqliteDb db(dir.db(), k_timeout);
@@ -124,7 +124,7 @@ TEST_CASE("processes opening a fresh state dir at once migrate it exactly once",
     }
     for (pid_t child : children) CHECK(wait_exit(child) == 0);
     SqliteDb db(dir.db(), k_timeout);
-    CHECK(db.user_version() == 2);
+    CHECK(db.user_version() == 3);
     CHECK(db.query_text("PRAGMA journal_mode") == "wal");
     CHECK(table_names(db) == "events,instances,jobs,locks,revisions");
 }
@@ -147,6 +147,7 @@ TEST_CASE("a version 1 database keeps its rows when migrated to version 2", "[mi
     CHECK(instances[0].url == "http://127.0.0.1:9001");
     CHECK(instances[0].status == "healthy");
     CHECK(instances[0].health_check.empty());
+    CHECK(instances[0].exits_recorded == 0);
     SqliteDb db(dir.db(), k_timeout);
-    CHECK(db.user_version() == 2);
+    CHECK(db.user_version() == 3);
 }

@@ -109,8 +109,8 @@ TEST_CASE("open creates a private database in WAL mode, whatever the umask", "[s
     CHECK(mode_of(dir.db() + "-shm") == 0600);
     SqliteDb raw(dir.db(), std::chrono::milliseconds(1000));
     CHECK(raw.query_text("PRAGMA journal_mode") == "wal");
-    CHECK(raw.user_version() == 2);
-    CHECK(StateStore::schema_version() == 2);
+    CHECK(raw.user_version() == 3);
+    CHECK(StateStore::schema_version() == 3);
 }
 
 TEST_CASE("open makes an existing world-readable database private again", "[state_store]") {
