@@ -83,7 +83,7 @@ TEST_CASE("the full environment of a hub instance") {
           });
 }
 
-TEST_CASE("a spoke without peers has no CONNECTED_AGENTS; a fleet instance names itself") {
+TEST_CASE("a spoke without peers has no CONNECTED_AGENTS, and a fleet instance names itself") {
     Plan plan = must_plan(travel());
     const PlannedAgent& weather = agent_of(plan, "weather");
     REQUIRE(weather.instances.size() == 2);
@@ -100,7 +100,7 @@ TEST_CASE("a spoke without peers has no CONNECTED_AGENTS; a fleet instance names
                                                         });
 }
 
-TEST_CASE("secrets stay flagged; contract variables are not secret") {
+TEST_CASE("secrets stay flagged, and contract variables are not secret") {
     Plan plan = must_plan(travel());
     for (const auto& var : agent_of(plan, "controller").instances.at(0).environment) {
         INFO(var.name);

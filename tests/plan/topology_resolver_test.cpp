@@ -46,7 +46,7 @@ TEST_CASE("hub-spoke: spokes first, the hub connects to every spoke") {
     CHECK(plan.entry_point == "controller");
 }
 
-TEST_CASE("pipeline: a stage may be a list; every agent connects to every agent of the next stage") {
+TEST_CASE("pipeline: a stage may be a list, and every agent connects to every agent of the next stage") {
     spec::JobSpec job = make_job("pipe", {local_agent("a", 9001), local_agent("b1", 9002), local_agent("b2", 9003),
                                           local_agent("c", 9004)});
     job.topology.type = spec::TopologyType::pipeline;
@@ -61,7 +61,7 @@ TEST_CASE("pipeline: a stage may be a list; every agent connects to every agent 
     CHECK(plan.entry_point == "a");
 }
 
-TEST_CASE("dag: from before each to; `to` may be a list") {
+TEST_CASE("dag: from before each to, and `to` may be a list") {
     spec::JobSpec job = make_job("dag", {local_agent("w", 9001), local_agent("z", 9002), local_agent("y", 9003),
                                          local_agent("x", 9004)});
     job.topology.type = spec::TopologyType::dag;
@@ -86,7 +86,7 @@ TEST_CASE("mesh: one stage, everyone connects to everyone else") {
     CHECK(agent_of(plan, "c").connections == Ids{"a", "b"});
 }
 
-TEST_CASE("hierarchical, list form: root, then each level; level i connects to level i+1") {
+TEST_CASE("hierarchical, list form: root, then each level, and level i connects to level i+1") {
     spec::JobSpec job = make_job("tree", {local_agent("r", 9000), local_agent("a", 9001), local_agent("b", 9002),
                                           local_agent("c", 9003), local_agent("d", 9004)});
     job.topology.type = spec::TopologyType::hierarchical;

@@ -233,7 +233,7 @@ TEST_CASE("a missing or corrupt launch record reads as nothing", "[launch_file]"
     }
 }
 
-TEST_CASE("a health check survives its one-line form; bad or empty text reads as nothing", "[launch_file]") {
+TEST_CASE("a health check survives its one-line form, and bad or empty text reads as nothing", "[launch_file]") {
     spec::HealthSpec health;
     health.kind = spec::HealthKind::exec;
     health.exec = {"test", "-f", "/tmp/ready"};
