@@ -26,6 +26,7 @@ build_packages=(
 # test agents.
 test_packages=(
   clang libclang-rt-14-dev mandoc graphviz bats jq time busybox-static
+  openssh-server openssh-client iproute2
 )
 
 usage() {

@@ -6,6 +6,7 @@
 #include "runners/dry_run_runner.hpp"
 #include "runners/local_runner.hpp"
 #include "runners/runner.hpp"
+#include "runners/ssh_runner.hpp"
 #include "util/errors.hpp"
 
 namespace agentctl::runners {
@@ -20,9 +21,11 @@ struct RunnerKind {
 };
 
 std::unique_ptr<Runner> make_local(const RunnerContext& context) { return std::make_unique<LocalRunner>(context); }
+std::unique_ptr<Runner> make_ssh(const RunnerContext& context) { return std::make_unique<SshRunner>(context); }
 
 constexpr RunnerKind k_runner_kinds[] = {
     {spec::Target::localhost, make_local},
+    {spec::Target::remote, make_ssh},
 };
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include "runners/dry_run_runner.hpp"
 #include "runners/local_runner.hpp"
 #include "runners/runner.hpp"
+#include "runners/ssh_runner.hpp"
 #include "util/errors.hpp"
 
 using agentctl::runners::DryRunRunner;
@@ -20,6 +21,12 @@ TEST_CASE("make_runner: localhost is the local runner", "[registry]") {
     CHECK(dynamic_cast<LocalRunner*>(runner.get()) != nullptr);
 }
 
+TEST_CASE("make_runner: remote is the SSH runner", "[registry]") {
+    RunnerContext context;
+    auto runner = make_runner(Target::remote, context);
+    CHECK(dynamic_cast<agentctl::runners::SshRunner*>(runner.get()) != nullptr);
+}
+
 TEST_CASE("make_runner: a dry run gets the dry-run runner for every target", "[registry]") {
     RunnerContext context;
     context.dry_run = true;
@@ -33,9 +40,6 @@ TEST_CASE("make_runner: a dry run gets the dry-run runner for every target", "[r
 
 TEST_CASE("make_runner: targets without a runner yet are refused by name", "[registry]") {
     RunnerContext context;
-    CHECK_THROWS_MATCHES(make_runner(Target::remote, context), agentctl::util::OperationError,
-                         Catch::Message("agentctl cannot deploy remote agents yet (agent targets remote/container "
-                                        "arrive with later releases)"));
     CHECK_THROWS_MATCHES(make_runner(Target::container, context), agentctl::util::OperationError,
                          Catch::Message("agentctl cannot deploy container agents yet (agent targets "
                                         "remote/container arrive with later releases)"));
