@@ -74,6 +74,7 @@ YAML
   echo "$output"
   [ "$status" -eq 0 ]
 
+  [ -n "$(fleet_remote_processes)" ]
   # One authentication per host for the whole deploy.
   [ "$(fleet_auth_count h1)" -eq 1 ]
   [ "$(fleet_auth_count h2)" -eq 1 ]
@@ -121,6 +122,15 @@ YAML
   run agentctl logs sshmix alpha
   [ "$status" -eq 0 ]
   [[ "$output" == *"GET /health"* ]] || [[ "$output" == *"alpha"* ]]
+
+  # logs -f shows new remote lines as the agent writes them.
+  agentctl logs sshmix alpha -f >follow.txt 2>&1 &
+  TRACKED_PIDS+=($!)
+  sleep 1.5
+  curl -s "http://$A1:19101/follow-me-4242" >/dev/null
+  for i in $(seq 1 100); do grep -q "follow-me-4242" follow.txt && break; sleep 0.1; done
+  grep -q "follow-me-4242" follow.txt
+  kill "${TRACKED_PIDS[-1]}"
 
   # An unchanged re-deploy keeps every remote process (and authenticates once more per host).
   run agentctl deploy job.yaml

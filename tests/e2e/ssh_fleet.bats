@@ -51,6 +51,7 @@ YAML
   echo "$output"
   [ "$status" -eq 0 ]
   for k in 1 2 3 4 5; do [ "$(fleet_auth_count h$k)" -eq 1 ]; done
+  [ "$(fleet_remote_processes | wc -l)" -ge 10 ]
 
   agentctl status sshfleet -o json >status.json
   [ "$(jq -r '[.jobs[0].agents[] | select(.id == "worker") | .instance] | sort | join(",")' status.json)" = \
@@ -82,7 +83,7 @@ agents:
     module: agents.echo_agent
     config: {port: $PORT_BASE}
     deployment: {target: localhost, workdir: $SOURCE_DIR/examples, python: /usr/bin/python3,
-                 advertise: $OUTER1, environment: {AGENT_HOST: $OUTER1}}
+                 advertise: $OUTER1, environment: {AGENT_HOST: 0.0.0.0}}
 topology: {type: hub-spoke, hub: front, spokes: [store]}
 deployment: {timeout: 30, health_check: {interval: 1, retries: 3, timeout: 2}}
 YAML

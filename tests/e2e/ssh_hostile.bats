@@ -45,7 +45,7 @@ YAML
   # Sample every process's command line while the deploy runs.
   (
     while :; do
-      grep -las 'top-secret-4711' /proc/[0-9]*/cmdline >>"$OUT/seen" 2>/dev/null
+      grep -las 'top-secret-4711' /proc/[0-9]*/cmdline >>"$OUT/seen" 2>/dev/null || true
       sleep 0.01
     done
   ) &
@@ -117,4 +117,34 @@ while True:
   [ "$status" -eq 1 ]
   [[ "$output" == *"timed out after 2s connecting to silent (root@127.0.0.1:$SILENT_PORT)"* ]]
   [ "$elapsed" -lt 15000 ]
+}
+
+@test "status shows the instances of a host that stopped answering as unknown, within the timeout" {
+  write_one_agent_job h2
+  run agentctl deploy job.yaml
+  echo "$output"
+  [ "$status" -eq 0 ]
+  STOPPED_SSHD=$("$FLEET_SCRIPT" pid "$FLEET" h2)
+  kill -STOP "$STOPPED_SSHD"
+  started=$(now_ms)
+  run agentctl status sshhostile -o json
+  elapsed=$(($(now_ms) - started))
+  echo "$output (${elapsed} ms)"
+  [ "$(echo "$output" | jq -r '.jobs[0].agents[0].status')" = unknown ]
+  [ "$elapsed" -lt 15000 ]
+  kill -CONT "$STOPPED_SSHD"
+  STOPPED_SSHD=
+  run agentctl stop sshhostile
+  [ "$status" -eq 0 ]
+}
+
+@test "an encrypted key without ssh-agent is a clear error, never a prompt" {
+  ssh-keygen -q -t ed25519 -N 'a passphrase' -f "$BATS_TEST_TMPDIR/locked_key"
+  write_one_agent_job h1
+  sed -i "s|deployment: {target: remote, host: h1}|deployment: {target: remote, host: h1, ssh_key: $BATS_TEST_TMPDIR/locked_key}|" job.yaml
+  unset SSH_AUTH_SOCK
+  run timeout 20 "$AGENTCTL" --state-dir "$STATE" deploy job.yaml </dev/null
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"authentication to h1 (root@$(fleet_addr h1):22) failed: cannot load $BATS_TEST_TMPDIR/locked_key without a passphrase (encrypted?); add it to ssh-agent (ssh-add)"* ]]
 }
