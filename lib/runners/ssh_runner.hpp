@@ -3,6 +3,7 @@
 // agentctl-shim uploaded once per host (content-addressed), all instances of one start call on
 // one host launched by one remote script, hosts handled in parallel up to --parallel.
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -27,6 +28,7 @@ public:
 
     std::vector<StartOutcome> start(const std::vector<LaunchRequest>& requests) override;
     Inspection inspect(const InstanceHandle& handle) override;
+    void prefetch_inspect(const std::vector<InstanceHandle>& handles) override;
     StopOutcome stop(const InstanceHandle& handle, const StopOptions& options) override;
     void read_logs(const InstanceHandle& handle, const LogOptions& options,
                    const std::function<void(const LogLine&)>& sink) override;
@@ -34,6 +36,10 @@ public:
 
 private:
     struct Remote;
+    struct Watched;
+    struct Cached;
+    /// Inspects every instance inspected lately, one script per host, hosts in parallel.
+    void inspect_batch();
     std::vector<StartOutcome> start_on_host(const std::vector<const LaunchRequest*>& requests);
     /// The host and paths of a recorded instance; throws HostError / util::OperationError.
     Remote remote_of(const InstanceHandle& handle);
@@ -45,6 +51,13 @@ private:
     std::mutex m_shim_mutex;
     std::string m_shim_name;     ///< agentctl-shim-<sha256 prefix>
     std::string m_shim_content;
+    // Inspections are batched: a deployer that inspects N instances one after another costs one
+    // round trip per host, not N. A cached result is handed out only when it was fetched after
+    // the previous inspect of the same instance returned, so no caller sees an older state than
+    // it already knew.
+    std::mutex m_inspect_mutex;
+    std::map<std::string, std::shared_ptr<Watched>> m_watched;
+    std::map<std::string, std::shared_ptr<Cached>> m_cached;
 };
 
 }  // namespace agentctl::runners

@@ -123,14 +123,18 @@ std::vector<std::string> parse_launch(const std::string& out, std::size_t count)
     return lines;
 }
 
-std::string inspect_script(const util::ProcessRef& agent, const util::ProcessRef& shim, const std::string& status_path) {
+std::string inspect_script(const std::vector<RemoteInspect>& instances) {
     std::ostringstream s;
-    s << prelude() << k_start_of << identity_state(agent)
-      // The agent just went: give its shim a moment to write the exit down.
-      << "if [ $a_state = gone ] && [ \"$(agentctl_start_of " << shim.pid << ")\" = " << shim.start_time
-      << " ]; then sleep 0.3; fi\n"
-      << "echo \"AGENTCTL $a_state\"\n"
-      << status_line(status_path);
+    s << prelude() << k_start_of;
+    for (std::size_t i = 0; i < instances.size(); ++i) {
+        const auto& instance = instances[i];
+        s << identity_state(instance.agent)
+          // The agent just went: give its shim a moment to write the exit down.
+          << "if [ $a_state = gone ] && [ \"$(agentctl_start_of " << instance.shim.pid << ")\" = "
+          << instance.shim.start_time << " ]; then sleep 0.3; fi\n"
+          << "echo \"AGENTCTL i" << i << " $a_state\"\n"
+          << "printf 'AGENTCTL s" << i << " %s\\n' \"$(cat " << state_path(instance.status_path) << " 2>/dev/null)\"\n";
+    }
     return s.str();
 }
 

@@ -57,9 +57,17 @@ std::vector<std::string> parse_launch(const std::string& out, std::size_t count)
 /// The text of an env file: NAME='value' lines, sourced with `set -a`.
 std::string env_file_text(const std::vector<spec::EnvVar>& environment);
 
-/// Prints "AGENTCTL alive" when `agent` still runs with its start time, "AGENTCTL reused" when
-/// its pid belongs to another process, else "AGENTCTL gone"; then "AGENTCTL status <json>".
-std::string inspect_script(const util::ProcessRef& agent, const util::ProcessRef& shim, const std::string& status_path);
+/// One instance for inspect_script.
+struct RemoteInspect {
+    util::ProcessRef agent;
+    util::ProcessRef shim;
+    std::string status_path;  ///< relative to the remote state dir
+};
+
+/// For each instance k: "AGENTCTL i<k> alive" when its agent still runs with its start time,
+/// "reused" when the pid belongs to another process, else "gone"; then "AGENTCTL s<k> <json>"
+/// (its shim's status file, empty when missing).
+std::string inspect_script(const std::vector<RemoteInspect>& instances);
 
 /// Signals the agent's process group with `signal` (a name without SIG, e.g. TERM) only while
 /// its identity matches, waits `timeout`, then KILLs; prints "AGENTCTL stopped|killed|refused|
