@@ -231,23 +231,6 @@ std::vector<StartOutcome> SshRunner::start_on_host(const std::vector<const Launc
                 probe_request.file_dests.push_back(file.dest);
             }
         }
-        HostResult answer = run_script(*host, probe_script(probe_request), target.timeout);
-        if (answer.timed_out) return fail_all("timed out probing " + describe_target(target), true);
-        auto probe = parse_probe(answer.out, probe_request);
-        if (!probe) return fail_all("unexpected answer from " + describe_target(target) + ": " + answer.err, false);
-        if (probe->arch != local_arch()) {
-            return fail_all(describe_target(target) + " is " + probe->arch + " but agentctl-shim is built for " +
-                                local_arch() + "; remote agents need a host of the same architecture",
-                            false);
-        }
-        if (!probe->shim_present) upload_shim(*host, probe->state_dir);
-        // Files go before the start, and only when their content changed.
-        for (std::size_t f = 0; f < files.size(); ++f) {
-            if (probe->file_hashes[f] == sha256_hex(files[f].second)) continue;
-            unsigned mode = files[f].first->mode ? static_cast<unsigned>(*files[f].first->mode) : 0644u;
-            host->write_file(sftp_path(files[f].first->dest), files[f].second, mode);
-        }
-
         std::vector<RemoteLaunch> launches;
         for (const auto* request : requests) {
             RemoteLaunch launch;
@@ -262,9 +245,39 @@ std::vector<StartOutcome> SshRunner::start_on_host(const std::vector<const Launc
         command.argv = {"sh", "-s"};  // the script carries environment values: stdin, not argv
         command.input = launch_script("bin/" + shim_name(), launches);
         command.timeout = target.timeout;
-        HostResult launched = host->run(command);
-        if (launched.timed_out) return fail_all("timed out starting agents on " + describe_target(target), true);
-        auto lines = parse_launch(launched.out, requests.size());
+        auto launch = [&] {
+            HostResult result = host->run(command);
+            if (result.timed_out) throw HostError("timed out starting agents on " + describe_target(target), true);
+            return result;
+        };
+
+        // The common case costs one round trip: the launch script itself refuses to start when
+        // the shim is missing. Files (hashes to compare) and a missing shim need the probe first.
+        std::optional<HostResult> launched;
+        if (files.empty()) {
+            launched = launch();
+            if (parse_answer(launched->out).count("noshim")) launched.reset();
+        }
+        if (!launched) {
+            HostResult answer = run_script(*host, probe_script(probe_request), target.timeout);
+            if (answer.timed_out) return fail_all("timed out probing " + describe_target(target), true);
+            auto probe = parse_probe(answer.out, probe_request);
+            if (!probe) return fail_all("unexpected answer from " + describe_target(target) + ": " + answer.err, false);
+            if (probe->arch != local_arch()) {
+                return fail_all(describe_target(target) + " is " + probe->arch + " but agentctl-shim is built for " +
+                                    local_arch() + "; remote agents need a host of the same architecture",
+                                false);
+            }
+            if (!probe->shim_present) upload_shim(*host, probe->state_dir);
+            // Files go before the start, and only when their content changed.
+            for (std::size_t f = 0; f < files.size(); ++f) {
+                if (probe->file_hashes[f] == sha256_hex(files[f].second)) continue;
+                unsigned mode = files[f].first->mode ? static_cast<unsigned>(*files[f].first->mode) : 0644u;
+                host->write_file(sftp_path(files[f].first->dest), files[f].second, mode);
+            }
+            launched = launch();
+        }
+        auto lines = parse_launch(launched->out, requests.size());
         for (std::size_t i = 0; i < requests.size(); ++i) {
             Handshake handshake = parse_handshake(lines[i]);
             auto& outcome = outcomes[i];
@@ -277,7 +290,7 @@ std::vector<StartOutcome> SshRunner::start_on_host(const std::vector<const Launc
                 outcome.exit_status = 127;
             } else {
                 outcome.error = "on " + first.host + ": no handshake from agentctl-shim (" +
-                                (lines[i].empty() ? launched.err : lines[i]) + ")";
+                                (lines[i].empty() ? launched->err : lines[i]) + ")";
             }
         }
     } catch (const HostError& error) {

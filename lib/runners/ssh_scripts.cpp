@@ -91,7 +91,9 @@ std::string env_file_text(const std::vector<spec::EnvVar>& environment) {
 std::string launch_script(const std::string& shim_path, const std::vector<RemoteLaunch>& launches) {
     std::ostringstream s;
     // Everything created from here on (run dirs, env files) is the owner's alone.
-    s << prelude() << "umask 077\n";
+    // Nothing starts without the shim: agentctl uploads it and runs the script again.
+    s << prelude() << "[ -x " << state_path(shim_path) << " ] || { echo \"AGENTCTL noshim\"; exit 0; }\n"
+      << "umask 077\n";
     for (std::size_t i = 0; i < launches.size(); ++i) {
         const auto& launch = launches[i];
         const std::string run_dir = state_path(launch.run_dir);

@@ -49,7 +49,8 @@ struct RemoteLaunch {
 };
 
 /// The script that starts every instance of `launches` through the shim at `shim_path` (relative), each
-/// with its environment in <run_dir>/env (0600), and prints "AGENTCTL start <i> <handshake>".
+/// with its environment in <run_dir>/env (0600), and prints "AGENTCTL start<i> <handshake>";
+/// when the shim is missing it starts nothing and prints "AGENTCTL noshim".
 std::string launch_script(const std::string& shim_path, const std::vector<RemoteLaunch>& launches);
 /// The handshake line of each launch, in order ("" when the script printed none for it).
 std::vector<std::string> parse_launch(const std::string& out, std::size_t count);

@@ -168,11 +168,17 @@ down() {
   # Continue a stopped sshd first: a SIGSTOPped one holds its connections forever.
   for pid in $(cat "$dir"/*/sshd.pid 2>/dev/null); do kill -CONT "$pid" 2>/dev/null || true; done
   for pid in $(fleet_processes "$dir"); do kill -9 "$pid" 2>/dev/null || true; done
-  for pid in $(cat "$dir"/*/sshd.pid 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+  # Each sshd's sessions (its children), then the sshd itself.
+  for pid in $(cat "$dir"/*/sshd.pid 2>/dev/null); do
+    pkill -9 -P "$pid" 2>/dev/null || true
+    kill -9 "$pid" 2>/dev/null || true
+  done
   rm -f "$dir"/*/sshd.pid
   if [ -f "$dir/links" ]; then
     local ns link
     while read -r ns link; do
+      # Whatever still runs in the namespace (orphaned sessions) would keep it alive.
+      for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
       ip netns del "$ns" 2>/dev/null || true
       ip link del "$link" 2>/dev/null || true
     done <"$dir/links"
