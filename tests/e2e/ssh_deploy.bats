@@ -139,6 +139,15 @@ YAML
   [ "$(jq -c '[.jobs[0].agents[] | [.instance, .pid]]' status1.json)" = \
     "$(jq -c '[.jobs[0].agents[] | [.instance, .pid]]' status2.json)" ]
 
+  # restart of one remote agent: a new process, healthy again.
+  beta_pid=$(jq -r '.jobs[0].agents[] | select(.id == "beta") | .pid' status2.json)
+  run agentctl restart sshmix beta
+  echo "$output"
+  [ "$status" -eq 0 ]
+  agentctl status sshmix -o json >status3.json
+  [ "$(jq -r '.jobs[0].agents[] | select(.id == "beta") | .status' status3.json)" = healthy ]
+  [ "$(jq -r '.jobs[0].agents[] | select(.id == "beta") | .pid' status3.json)" != "$beta_pid" ]
+
   alpha_pid=$(jq -r '.jobs[0].agents[] | select(.id == "alpha") | .pid' status1.json)
   run agentctl stop sshmix
   echo "$output"

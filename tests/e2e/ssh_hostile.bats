@@ -79,12 +79,15 @@ agents:
 deployment:
   ssh: {timeout: 2}
 YAML
+  if [ -n "${2:-}" ]; then
+    sed -i "s|^deployment:|  - id: mate\n    command: [\"sleep\", \"300\"]\n    health: {none: true, start_period: 0s}\n    deployment: {target: remote, host: $2}\ndeployment:|" job.yaml
+  fi
 }
 
 @test "a SIGSTOPped sshd fails the deploy within the ssh timeout, naming the host" {
   STOPPED_SSHD=$("$FLEET_SCRIPT" pid "$FLEET" h2)
   kill -STOP "$STOPPED_SSHD"
-  write_one_agent_job h2
+  write_one_agent_job h2 h1
   started=$(now_ms)
   run agentctl deploy job.yaml
   elapsed=$(($(now_ms) - started))
@@ -92,6 +95,12 @@ YAML
   [ "$status" -eq 1 ]
   [[ "$output" == *"timed out after 2s connecting to h2 (root@$(fleet_addr h2):22)"* ]]
   [ "$elapsed" -lt 15000 ]
+  # --on-failure rollback (the default): the agent that did start on h1 is stopped again.
+  [ -z "$(fleet_remote_processes)" ]
+  # --on-failure keep: it stays.
+  run agentctl deploy --on-failure keep job.yaml
+  [ "$status" -eq 1 ]
+  [ "$(fleet_remote_processes | wc -l)" -eq 2 ]
 }
 
 @test "a TCP listener that never speaks fails within the ssh timeout, naming the host" {
