@@ -197,6 +197,11 @@ std::vector<StartOutcome> SshRunner::start(const std::vector<LaunchRequest>& req
         if (!watched) watched = std::make_shared<Watched>();
         watched->handle = outcome.handle;
         watched->last_asked = SteadyClock::now();
+        // Its handshake just proved it alive: the first inspection needs no round trip.
+        auto cached = std::make_shared<Cached>();
+        cached->inspection.liveness = Liveness::running;
+        cached->fetched_at = SteadyClock::now();
+        m_cached[watch_key(outcome.handle)] = cached;
     }
     return outcomes;
 }
