@@ -214,6 +214,11 @@ std::unique_ptr<SshSession> SshSession::open(const SshTarget& target) {
 HostResult SshSession::run(const std::string& command_line, const std::string& input, util::Millis timeout,
                            std::size_t max_output) {
     std::lock_guard<std::mutex> lock(m_mutex);
+    return run_locked(command_line, input, timeout, max_output);
+}
+
+HostResult SshSession::run_locked(const std::string& command_line, const std::string& input, util::Millis timeout,
+                                  std::size_t max_output) {
     ssh_session s = m_impl->session;
     HostResult result;
     ssh_channel channel = ssh_channel_new(s);
@@ -310,8 +315,13 @@ void SshSession::write_file(const std::string& path, const std::string& content,
         fail("finish " + temporary);
     }
     if (sftp_rename(sftp, temporary.c_str(), path.c_str()) != SSH_OK) {
-        sftp_unlink(sftp, temporary.c_str());
-        fail("rename " + temporary + " to " + path);
+        // SFTP v3 refuses to rename over an existing file; mv is rename(2), which replaces it
+        // atomically (an agent reading the file sees the old or the new one, never none).
+        HostResult moved = run_locked(util::shell_join({"mv", "-f", "--", temporary, path}), "", m_target.timeout, 4096);
+        if (moved.exit_status != 0) {
+            sftp_unlink(sftp, temporary.c_str());
+            fail("rename " + temporary + " to " + path + " (" + moved.err + ")");
+        }
     }
 }
 

@@ -55,6 +55,8 @@ public:
 
 private:
     struct Impl;
+    HostResult run_locked(const std::string& command_line, const std::string& input, util::Millis timeout,
+                          std::size_t max_output);
     SshSession(SshTarget target, std::unique_ptr<Impl> impl);
     SshTarget m_target;
     std::unique_ptr<Impl> m_impl;

@@ -2,7 +2,7 @@
 # Remote agents over real sshd: a job mixing a local hub with spokes on namespace hosts (and on
 # the loopback sshd) → deploy → all healthy → status -o json → a remote agent's environment
 # (GET /env) against literal values → logs → an unchanged re-deploy keeps the remote pids →
-# files shipped → stop leaves nothing on any host. One authentication per host.
+# files shipped and updated on restart → stop leaves nothing on any host. One authentication per host.
 
 bats_require_minimum_version 1.5.0
 load ssh_fixture
@@ -147,6 +147,20 @@ YAML
   agentctl status sshmix -o json >status3.json
   [ "$(jq -r '.jobs[0].agents[] | select(.id == "beta") | .status' status3.json)" = healthy ]
   [ "$(jq -r '.jobs[0].agents[] | select(.id == "beta") | .pid' status3.json)" != "$beta_pid" ]
+
+  # Files: a restart with the same content leaves the host's copy alone (same inode); changed
+  # content is shipped (renamed into place: a new inode) before the agent starts again.
+  inode=$(stat -c %i "$BATS_TEST_TMPDIR/remote/notes.txt")
+  run agentctl restart sshmix alpha
+  [ "$status" -eq 0 ]
+  [ "$(stat -c %i "$BATS_TEST_TMPDIR/remote/notes.txt")" = "$inode" ]
+  printf 'second version\n' >"$BATS_TEST_TMPDIR/ship/notes.txt"
+  run agentctl restart sshmix alpha
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(cat "$BATS_TEST_TMPDIR/remote/notes.txt")" = "second version" ]
+  [ "$(stat -c %i "$BATS_TEST_TMPDIR/remote/notes.txt")" != "$inode" ]
+  agentctl status sshmix -o json >status1.json
 
   alpha_pid=$(jq -r '.jobs[0].agents[] | select(.id == "alpha") | .pid' status1.json)
   run agentctl stop sshmix
