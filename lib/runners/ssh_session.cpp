@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <random>
+#include <thread>
 
 #include "util/duration.hpp"
 #include "util/text.hpp"
@@ -211,18 +212,47 @@ std::unique_ptr<SshSession> SshSession::open(const SshTarget& target) {
     return std::unique_ptr<SshSession>(new SshSession(target, std::move(impl)));
 }
 
-HostResult SshSession::run(const std::string& command_line, const std::string& input, util::Millis timeout,
-                           std::size_t max_output) {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    return run_locked(command_line, input, timeout, max_output);
+namespace {
+
+// Channels one session keeps open at once (sshd's MaxSessions default is 10).
+constexpr int k_max_channels = 8;
+// How long a waiting command sleeps between polls of its channel, the session unlocked.
+constexpr auto k_poll_pause = std::chrono::milliseconds(2);
+
+}  // namespace
+
+void SshSession::acquire_channel() {
+    std::unique_lock<std::mutex> lock(m_channels_mutex);
+    m_channels_free.wait(lock, [this] { return m_open_channels < k_max_channels; });
+    ++m_open_channels;
 }
 
-HostResult SshSession::run_locked(const std::string& command_line, const std::string& input, util::Millis timeout,
-                                  std::size_t max_output) {
+void SshSession::release_channel() {
+    {
+        std::lock_guard<std::mutex> lock(m_channels_mutex);
+        --m_open_channels;
+    }
+    m_channels_free.notify_one();
+}
+
+HostResult SshSession::run(const std::string& command_line, const std::string& input, util::Millis timeout,
+                           std::size_t max_output) {
+    acquire_channel();
+    struct Release {
+        SshSession* session;
+        ~Release() { session->release_channel(); }
+    } release{this};
+    std::unique_lock<std::mutex> lock(m_mutex);
+    return run_channel(lock, command_line, input, timeout, max_output);
+}
+
+HostResult SshSession::run_channel(std::unique_lock<std::mutex>& lock, const std::string& command_line,
+                                   const std::string& input, util::Millis timeout, std::size_t max_output) {
     ssh_session s = m_impl->session;
     HostResult result;
     ssh_channel channel = ssh_channel_new(s);
     if (!channel) throw HostError("cannot open a channel to " + describe_target(m_target) + ": " + ssh_get_error(s), false);
+    // Destroyed with the session locked: every exit below holds `lock`.
     struct ChannelGuard {
         ssh_channel channel;
         ~ChannelGuard() {
@@ -243,26 +273,60 @@ HostResult SshSession::run_locked(const std::string& command_line, const std::st
     auto keep = [max_output](std::string& into, const char* data, int n) {
         if (into.size() < max_output) into.append(data, std::min<std::size_t>(static_cast<std::size_t>(n), max_output - into.size()));
     };
+    // Non-blocking reads with the session unlocked in between, so that other threads' channels
+    // on this session make progress meanwhile.
+    auto drain = [&](int is_stderr, std::string& into) {
+        int total = 0;
+        for (;;) {
+            int n = ssh_channel_read_nonblocking(channel, buffer, sizeof buffer, is_stderr);
+            if (n == SSH_ERROR) {
+                throw HostError("connection to " + describe_target(m_target) + " lost: " + ssh_get_error(s), false);
+            }
+            if (n <= 0) return total;
+            keep(into, buffer, n);
+            total += n;
+        }
+    };
     for (;;) {
-        int n = ssh_channel_read_timeout(channel, buffer, sizeof buffer, 0, 20);
-        if (n == SSH_ERROR) throw HostError("connection to " + describe_target(m_target) + " lost: " + ssh_get_error(s), false);
-        if (n > 0) keep(result.out, buffer, n);
-        int e = 0;
-        while ((e = ssh_channel_read_nonblocking(channel, buffer, sizeof buffer, 1)) > 0) keep(result.err, buffer, e);
-        if (n <= 0 && ssh_channel_is_eof(channel)) break;
+        int got = drain(0, result.out) + drain(1, result.err);
+        if (got == 0 && (ssh_channel_is_eof(channel) || ssh_channel_is_closed(channel))) break;
         if (SteadyClock::now() >= deadline) {
             result.timed_out = true;
             return result;
         }
+        if (got == 0) {
+            lock.unlock();
+            std::this_thread::sleep_for(k_poll_pause);
+            lock.lock();
+        }
     }
-    int e = 0;
-    while ((e = ssh_channel_read_nonblocking(channel, buffer, sizeof buffer, 1)) > 0) keep(result.err, buffer, e);
+    drain(1, result.err);
     result.exit_status = ssh_channel_get_exit_status(channel);
     return result;
 }
 
 void SshSession::write_file(const std::string& path, const std::string& content, unsigned mode) {
-    std::lock_guard<std::mutex> lock(m_mutex);
+    acquire_channel();
+    struct Release {
+        SshSession* session;
+        ~Release() { session->release_channel(); }
+    } release{this};
+    std::unique_lock<std::mutex> lock(m_mutex);
+    const std::string temporary = path + ".agentctl-tmp-" + random_suffix();
+    if (sftp_upload(path, temporary, content, mode)) return;
+    // SFTP v3 refuses to rename over an existing file; mv is rename(2), which replaces it
+    // atomically (an agent reading the file sees the old or the new one, never none).
+    HostResult moved = run_channel(lock, util::shell_join({"mv", "-f", "--", temporary, path}), "", m_target.timeout, 4096);
+    if (moved.exit_status != 0) {
+        run_channel(lock, util::shell_join({"rm", "-f", "--", temporary}), "", m_target.timeout, 4096);
+        throw HostError("cannot rename " + temporary + " to " + path + " on " + describe_target(m_target) + ": " +
+                            (moved.timed_out ? std::string("timed out") : moved.err),
+                        moved.timed_out);
+    }
+}
+
+bool SshSession::sftp_upload(const std::string& path, const std::string& temporary, const std::string& content,
+                             unsigned mode) {
     ssh_session s = m_impl->session;
     const std::string where = describe_target(m_target);
     sftp_session sftp = sftp_new(s);
@@ -296,7 +360,6 @@ void SshSession::write_file(const std::string& path, const std::string& content,
             sftp_attributes_free(attributes);
         }
     }
-    const std::string temporary = path + ".agentctl-tmp-" + random_suffix();
     sftp_file file = sftp_open(sftp, temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC, mode);
     if (!file) fail("create " + temporary);
     std::size_t offset = 0;
@@ -314,15 +377,7 @@ void SshSession::write_file(const std::string& path, const std::string& content,
         sftp_unlink(sftp, temporary.c_str());
         fail("finish " + temporary);
     }
-    if (sftp_rename(sftp, temporary.c_str(), path.c_str()) != SSH_OK) {
-        // SFTP v3 refuses to rename over an existing file; mv is rename(2), which replaces it
-        // atomically (an agent reading the file sees the old or the new one, never none).
-        HostResult moved = run_locked(util::shell_join({"mv", "-f", "--", temporary, path}), "", m_target.timeout, 4096);
-        if (moved.exit_status != 0) {
-            sftp_unlink(sftp, temporary.c_str());
-            fail("rename " + temporary + " to " + path + " (" + moved.err + ")");
-        }
-    }
+    return sftp_rename(sftp, temporary.c_str(), path.c_str()) == SSH_OK;
 }
 
 }  // namespace agentctl::runners

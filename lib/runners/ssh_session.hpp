@@ -3,6 +3,7 @@
 // a known_hosts file, authentication in a fixed order, commands over exec channels and files
 // over SFTP. libssh appears only in ssh_session.cpp.
 
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -29,8 +30,8 @@ struct SshTarget {
 /// "alias (user@host:port)" for messages.
 std::string describe_target(const SshTarget& target);
 
-/// An open, authenticated session. Thread-safe: libssh calls on it are serialized, so at most
-/// one channel is open at a time (within the limit of 8 per session).
+/// An open, authenticated session. Thread-safe: libssh calls on it are serialized by a mutex,
+/// while up to 8 channels (commands, SFTP) are open at once, each polled without blocking.
 class SshSession {
 public:
     /// Connects, checks the host key and authenticates; throws HostError (timed_out for a
@@ -55,12 +56,22 @@ public:
 
 private:
     struct Impl;
-    HostResult run_locked(const std::string& command_line, const std::string& input, util::Millis timeout,
-                          std::size_t max_output);
+    /// Runs one command over a new channel; `lock` holds m_mutex and is released only while
+    /// waiting for output.
+    HostResult run_channel(std::unique_lock<std::mutex>& lock, const std::string& command_line,
+                           const std::string& input, util::Millis timeout, std::size_t max_output);
+    /// Uploads `content` to `temporary` (parents created 0700, `mode`) and renames it to `path`;
+    /// false when the rename was refused because `path` exists. Needs m_mutex held.
+    bool sftp_upload(const std::string& path, const std::string& temporary, const std::string& content, unsigned mode);
+    void acquire_channel();
+    void release_channel();
     SshSession(SshTarget target, std::unique_ptr<Impl> impl);
     SshTarget m_target;
     std::unique_ptr<Impl> m_impl;
-    std::mutex m_mutex;
+    std::mutex m_mutex;  ///< every libssh call on the session
+    std::mutex m_channels_mutex;
+    std::condition_variable m_channels_free;
+    int m_open_channels = 0;
 };
 
 }  // namespace agentctl::runners

@@ -100,3 +100,30 @@ YAML
   run agentctl stop sshfleet
   [ "$status" -eq 0 ]
 }
+
+@test "agents on one host share one session whose channels run side by side (4 slow stops at once)" {
+  {
+    echo "job: {name: sshfleet}"
+    echo "agents:"
+    for id in s1 s2 s3 s4; do
+      echo "  - id: $id"
+      echo "    command: [\"sh\", \"-c\", \"trap '' TERM; while :; do sleep 1; done\"]"
+      echo "    health: {none: true, start_period: 0s}"
+      echo "    stop: {signal: SIGTERM, timeout: 3s}"
+      echo "    deployment: {target: remote, host: h4}"
+    done
+  } >job.yaml
+  run agentctl deploy job.yaml
+  echo "$output"
+  [ "$status" -eq 0 ]
+  before=$(fleet_auth_count h4)
+  started=$(now_ms)
+  run agentctl stop sshfleet
+  elapsed=$(($(now_ms) - started))
+  echo "$output (${elapsed} ms)"
+  [ "$status" -eq 0 ]
+  # Each agent ignores SIGTERM for its 3 s: one after another would take 12 s or more.
+  [ "$elapsed" -lt 9000 ]
+  [ "$(fleet_auth_count h4)" -eq $((before + 1)) ]
+  [ -z "$(fleet_remote_processes)" ]
+}
