@@ -79,3 +79,27 @@ teardown() {
   [ "$(wc -l <"$KNOWN")" -eq 1 ]
   [ -z "$(fleet_remote_processes)" ]
 }
+
+@test "authentication: a configured key the host does not accept, then ssh-agent" {
+  cp "$FLEET/known_hosts" "$KNOWN"
+  # The job's key is not in the host's authorized_keys; the agent holds the right one.
+  ssh-keygen -q -t ed25519 -N '' -f "$BATS_TEST_TMPDIR/stranger_key"
+  sed -i "s|deployment: {target: remote, host: h1}|deployment: {target: remote, host: h1, ssh_key: $BATS_TEST_TMPDIR/stranger_key}|" job.yaml
+  eval "$(ssh-agent -s -a "$BATS_TEST_TMPDIR/agent.sock")" >/dev/null
+  TRACKED_PIDS+=("$SSH_AGENT_PID")
+  ssh-add -q "$FLEET/client_key" 2>/dev/null
+  # No default identity files to fall back on.
+  export HOME="$BATS_TEST_TMPDIR/home"
+  mkdir -p "$HOME"
+  run agentctl deploy job.yaml
+  echo "$output"
+  [ "$status" -eq 0 ]
+  run agentctl stop sshkeys
+  [ "$status" -eq 0 ]
+  # Without the agent the same job is refused, naming the key tried.
+  kill "$SSH_AGENT_PID"
+  run agentctl deploy job.yaml
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"authentication to h1 (root@$A1:22) failed: no key was accepted (tried $BATS_TEST_TMPDIR/stranger_key, then ssh-agent)"* ]]
+}
