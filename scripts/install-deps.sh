@@ -24,9 +24,10 @@ build_packages=(
 # clang + libFuzzer runtime for the fuzz target, mandoc for the man pages, graphviz for
 # `plan -o dot`, bats + jq for the end-to-end tests, GNU time for bench/, busybox for
 # test agents.
+# OpenSSH (sshd, ssh-keygen), iproute2 (ip netns) and curl: the SSH fleet tests.
 test_packages=(
   clang libclang-rt-14-dev mandoc graphviz bats jq time busybox-static
-  openssh-server openssh-client iproute2
+  openssh-server openssh-client iproute2 curl
 )
 
 usage() {
