@@ -124,15 +124,6 @@ void apply_handshake(const Handshake& handshake, int shim_pid, util::Millis time
     if (auto shim = util::process_ref(shim_pid)) outcome.handle.shim = *shim;
 }
 
-Inspection exited_from(const ShimStatus& status) {
-    Inspection inspection;
-    inspection.liveness = Liveness::exited;
-    inspection.exit_status = status.exit_status;
-    inspection.exited_at = status.exited_at;
-    if (!status.error.empty()) inspection.reason = status.error;
-    return inspection;
-}
-
 bool same_process(const util::ProcessRef& a, const util::ProcessRef& b) {
     return a.pid == b.pid && a.start_time == b.start_time;
 }
@@ -183,14 +174,14 @@ Inspection LocalRunner::inspect(const InstanceHandle& handle) {
         return status && (handle.agent.empty() || same_process(status->agent, handle.agent));
     };
     auto status = handle.run_dir.empty() ? std::nullopt : read_shim_status(path);
-    if (describes_agent(status) && status->exited) return exited_from(*status);
+    if (describes_agent(status) && status->exited) return exited_inspection(*status);
     // The agent is gone but its shim may be writing the exit down right now.
     if (describes_agent(status) && util::process_matches(handle.shim)) {
         auto deadline = std::chrono::steady_clock::now() + k_status_settle;
         while (std::chrono::steady_clock::now() < deadline) {
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
             status = read_shim_status(path);
-            if (describes_agent(status) && status->exited) return exited_from(*status);
+            if (describes_agent(status) && status->exited) return exited_inspection(*status);
         }
     }
     if (describes_agent(status)) {

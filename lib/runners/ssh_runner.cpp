@@ -101,15 +101,6 @@ HostResult run_script(SshHost& host, const std::string& script, util::Millis tim
     return host.run(command);
 }
 
-Inspection exited_from(const ShimStatus& status) {
-    Inspection inspection;
-    inspection.liveness = Liveness::exited;
-    inspection.exit_status = status.exit_status;
-    inspection.exited_at = status.exited_at;
-    if (!status.error.empty()) inspection.reason = status.error;
-    return inspection;
-}
-
 }  // namespace
 
 struct SshRunner::Remote {
@@ -130,7 +121,7 @@ Inspection inspection_of(const InstanceHandle& handle, const std::string& state,
     }
     auto status = parse_shim_status(status_text);
     bool describes = status && status->agent.pid == handle.agent.pid && status->agent.start_time == handle.agent.start_time;
-    if (describes && status->exited) return exited_from(*status);
+    if (describes && status->exited) return exited_inspection(*status);
     if (describes) {
         inspection.liveness = Liveness::exited;
         inspection.reason = "the agent (pid " + std::to_string(handle.agent.pid) + " on " + handle.host +

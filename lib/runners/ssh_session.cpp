@@ -221,6 +221,18 @@ constexpr auto k_poll_pause = std::chrono::milliseconds(2);
 
 }  // namespace
 
+// One of the session's channel slots, held for a scope.
+class SshSession::ChannelSlot {
+public:
+    explicit ChannelSlot(SshSession& session) : m_session(session) { m_session.acquire_channel(); }
+    ~ChannelSlot() { m_session.release_channel(); }
+    ChannelSlot(const ChannelSlot&) = delete;
+    ChannelSlot& operator=(const ChannelSlot&) = delete;
+
+private:
+    SshSession& m_session;
+};
+
 void SshSession::acquire_channel() {
     std::unique_lock<std::mutex> lock(m_channels_mutex);
     m_channels_free.wait(lock, [this] { return m_open_channels < k_max_channels; });
@@ -237,11 +249,7 @@ void SshSession::release_channel() {
 
 HostResult SshSession::run(const std::string& command_line, const std::string& input, util::Millis timeout,
                            std::size_t max_output) {
-    acquire_channel();
-    struct Release {
-        SshSession* session;
-        ~Release() { session->release_channel(); }
-    } release{this};
+    ChannelSlot slot(*this);
     std::unique_lock<std::mutex> lock(m_mutex);
     return run_channel(lock, command_line, input, timeout, max_output);
 }
@@ -306,11 +314,7 @@ HostResult SshSession::run_channel(std::unique_lock<std::mutex>& lock, const std
 }
 
 void SshSession::write_file(const std::string& path, const std::string& content, unsigned mode) {
-    acquire_channel();
-    struct Release {
-        SshSession* session;
-        ~Release() { session->release_channel(); }
-    } release{this};
+    ChannelSlot slot(*this);
     std::unique_lock<std::mutex> lock(m_mutex);
     const std::string temporary = path + ".agentctl-tmp-" + random_suffix();
     if (sftp_upload(path, temporary, content, mode)) return;

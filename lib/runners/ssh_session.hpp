@@ -56,6 +56,7 @@ public:
 
 private:
     struct Impl;
+    class ChannelSlot;
     /// Runs one command over a new channel; `lock` holds m_mutex and is released only while
     /// waiting for output.
     HostResult run_channel(std::unique_lock<std::mutex>& lock, const std::string& command_line,
