@@ -197,6 +197,36 @@ std::vector<StartOutcome> SshRunner::start(const std::vector<LaunchRequest>& req
     return outcomes;
 }
 
+std::vector<PreflightProblem> SshRunner::preflight(const std::vector<LaunchRequest>& requests) {
+    std::map<std::string, std::vector<std::size_t>> by_host;
+    for (std::size_t i = 0; i < requests.size(); ++i) by_host[requests[i].host].push_back(i);
+    std::vector<std::vector<std::size_t>> groups;
+    for (auto& [host, indexes] : by_host) groups.push_back(indexes);
+    std::vector<std::vector<PreflightProblem>> found(groups.size());
+    run_parallel(groups.size(), m_context.parallel, [&](std::size_t g) {
+        const LaunchRequest& first = requests[groups[g].front()];
+        try {
+            SshTarget target = m_pool->target_for(first.host, first.deployment);
+            auto host = m_pool->host(target);
+            std::vector<PreflightCheck> checks;
+            for (std::size_t i : groups[g]) checks.push_back({requests[i].workdir, requests[i].argv});
+            HostResult result = run_script(*host, preflight_script(checks), target.timeout);
+            if (result.timed_out) throw HostError("timed out checking " + describe_target(target), true);
+            auto answer = parse_answer(result.out);
+            for (std::size_t k = 0; k < groups[g].size(); ++k) {
+                auto failed = answer.find("check" + std::to_string(k));
+                if (failed == answer.end()) continue;
+                found[g].push_back({requests[groups[g][k]].instance, "on " + first.host + ": " + failed->second});
+            }
+        } catch (const std::exception& error) {
+            for (std::size_t i : groups[g]) found[g].push_back({requests[i].instance, error.what()});
+        }
+    });
+    std::vector<PreflightProblem> problems;
+    for (auto& group : found) problems.insert(problems.end(), group.begin(), group.end());
+    return problems;
+}
+
 std::vector<StartOutcome> SshRunner::start_on_host(const std::vector<const LaunchRequest*>& requests) {
     std::vector<StartOutcome> outcomes(requests.size());
     for (std::size_t i = 0; i < requests.size(); ++i) {

@@ -33,6 +33,10 @@ public:
     void read_logs(const InstanceHandle& handle, const LogOptions& options,
                    const std::function<void(const LogLine&)>& sink) override;
     ExecResult exec(const InstanceHandle& handle, const std::vector<std::string>& argv, util::Millis timeout) override;
+    /// Per host, one script: each instance's working directory exists and its command (or
+    /// interpreter and module) resolves there; an unreachable host is a problem for each of its
+    /// instances.
+    std::vector<PreflightProblem> preflight(const std::vector<LaunchRequest>& requests) override;
 
 private:
     struct Remote;

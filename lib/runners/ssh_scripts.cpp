@@ -66,6 +66,35 @@ std::string probe_script(const ProbeRequest& request) {
     return s.str();
 }
 
+std::string preflight_script(const std::vector<PreflightCheck>& checks) {
+    std::ostringstream s;
+    for (std::size_t i = 0; i < checks.size(); ++i) {
+        const auto& check = checks[i];
+        if (check.argv.empty()) continue;
+        const auto& argv = check.argv;
+        s << "r=$( (";
+        if (!check.workdir.empty()) {
+            s << "cd " << path_word(check.workdir) << " 2>/dev/null || { echo 'working directory '"
+              << shell_quote(check.workdir) << "' does not exist'; exit 1; }; ";
+        }
+        if (argv.size() == 3 && argv[1] == "-m") {
+            s << "command -v " << shell_quote(argv[0]) << " >/dev/null 2>&1 || { echo 'interpreter '"
+              << shell_quote(argv[0]) << "' not found on PATH'; exit 1; }; " << shell_quote(argv[0])
+              << " -c 'import importlib.util, sys; sys.exit(0 if importlib.util.find_spec(sys.argv[1]) else 1)' "
+              << shell_quote(argv[2]) << " >/dev/null 2>&1 || { echo 'module '" << shell_quote(argv[2])
+              << "' cannot be imported by '" << shell_quote(argv[0]) << "; exit 1; }";
+        } else if (argv[0].find('/') != std::string::npos) {
+            s << "[ -f " << path_word(argv[0]) << " ] && [ -x " << path_word(argv[0]) << " ] || { echo '"
+              << "'" << shell_quote(argv[0]) << "' is not an executable file'; exit 1; }";
+        } else {
+            s << "command -v " << shell_quote(argv[0]) << " >/dev/null 2>&1 || { echo 'command '"
+              << shell_quote(argv[0]) << "' not found on PATH'; exit 1; }";
+        }
+        s << ") </dev/null 2>/dev/null) || echo \"AGENTCTL check" << i << " ${r:-check failed}\"\n";
+    }
+    return s.str();
+}
+
 std::optional<ProbeResult> parse_probe(const std::string& out, const ProbeRequest& request) {
     auto answer = parse_answer(out);
     ProbeResult result;

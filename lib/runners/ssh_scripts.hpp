@@ -58,6 +58,17 @@ std::vector<std::string> parse_launch(const std::string& out, std::size_t count)
 /// The text of an env file: NAME='value' lines, sourced with `set -a`.
 std::string env_file_text(const std::vector<spec::EnvVar>& environment);
 
+/// What preflight checks for one instance on its host.
+struct PreflightCheck {
+    std::string workdir;             ///< empty: the login directory
+    std::vector<std::string> argv;   ///< module agents: {python, "-m", module}
+};
+
+/// For each check k that fails, "AGENTCTL check<k> <why>": the working directory is missing,
+/// the command is not on PATH (or, with a /, not an executable file), the interpreter is
+/// missing or cannot find the module. Starts nothing (no secrets: it may go on a command line).
+std::string preflight_script(const std::vector<PreflightCheck>& checks);
+
 /// One instance for inspect_script.
 struct RemoteInspect {
     util::ProcessRef agent;

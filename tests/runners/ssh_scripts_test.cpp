@@ -104,3 +104,27 @@ TEST_CASE("parse_answer: only AGENTCTL lines count, noise from a login shell is 
     CHECK(answer["state"] == "/x y");
     CHECK(answer["flag"].empty());
 }
+
+TEST_CASE("preflight_script: workdir, command on PATH, executable file, interpreter and module", "[ssh_scripts]") {
+    TempState state;
+    std::filesystem::create_directories(state.dir / "pkg");
+    std::ofstream(state.dir / "pkg/__init__.py") << "";
+    std::ofstream(state.dir / "plain.txt") << "x";
+    const std::string dir = state.dir.string();
+    std::string out = run_sh(preflight_script({{dir, {"sh", "-c", "true"}},
+                                               {dir + "/nope", {"sh"}},
+                                               {dir, {"no-such-command-4711"}},
+                                               {dir, {"./plain.txt"}},
+                                               {dir, {"/usr/bin/python3", "-m", "pkg"}},
+                                               {dir, {"/usr/bin/python3", "-m", "no_such_module_4711"}},
+                                               {dir, {"no-python-4711", "-m", "pkg"}}}),
+                             state);
+    auto answer = parse_answer(out);
+    CHECK(answer.count("check0") == 0);
+    CHECK(answer["check1"] == "working directory " + dir + "/nope does not exist");
+    CHECK(answer["check2"] == "command no-such-command-4711 not found on PATH");
+    CHECK(answer["check3"] == "./plain.txt is not an executable file");
+    CHECK(answer.count("check4") == 0);
+    CHECK(answer["check5"] == "module no_such_module_4711 cannot be imported by /usr/bin/python3");
+    CHECK(answer["check6"] == "interpreter no-python-4711 not found on PATH");
+}
