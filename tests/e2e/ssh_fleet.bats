@@ -127,3 +127,25 @@ YAML
   [ "$(fleet_auth_count h4)" -eq $((before + 1)) ]
   [ -z "$(fleet_remote_processes)" ]
 }
+
+@test "an exec health check runs on the agent's host, in its environment" {
+  cat >job.yaml <<YAML
+job: {name: sshfleet}
+agents:
+  - id: checked
+    command: ["sleep", "300"]
+    health:
+      exec: ["sh", "-c", "[ \"\$AGENT_ID\" = checked ] && [ \"\$XDG_STATE_HOME\" = '$FLEET/h2/state' ]"]
+      interval: 1s
+      retries: 2
+    deployment: {target: remote, host: h2}
+deployment: {timeout: 15}
+YAML
+  run agentctl deploy job.yaml
+  echo "$output"
+  [ "$status" -eq 0 ]
+  run agentctl status sshfleet -o json
+  [ "$(echo "$output" | jq -r '.jobs[0].agents[0].status')" = healthy ]
+  run agentctl stop sshfleet
+  [ "$status" -eq 0 ]
+}
