@@ -1,8 +1,5 @@
 #include "runners/ssh_runner.hpp"
 
-#include <openssl/evp.h>
-#include <sys/utsname.h>
-
 #include <atomic>
 #include <fstream>
 #include <sstream>
@@ -14,6 +11,7 @@
 #include "runners/shim_handshake.hpp"
 #include "runners/shim_status.hpp"
 #include "runners/ssh_host.hpp"
+#include "runners/ssh_runner_support.hpp"
 #include "runners/ssh_scripts.hpp"
 #include "util/duration.hpp"
 
@@ -21,131 +19,11 @@ namespace agentctl::runners {
 
 namespace {
 
-constexpr std::size_t k_max_output = 64 << 20;
 constexpr util::Millis k_stop_margin{15000};
 constexpr util::Millis k_follow_poll{500};
-// An instance not inspected for this long is left out of inspection batches.
-constexpr util::Millis k_watch_expiry{30000};
-// A batched inspection older than this is never handed out.
-constexpr util::Millis k_cache_life{10000};
-using SteadyClock = std::chrono::steady_clock;
-
-std::string sha256_hex(const std::string& data) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
-    static const char* k_hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < length; ++i) {
-        out += k_hex[digest[i] >> 4];
-        out += k_hex[digest[i] & 15];
-    }
-    return out;
-}
-
-std::optional<std::string> read_binary(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return std::nullopt;
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-std::string local_arch() {
-    utsname name{};
-    return ::uname(&name) == 0 ? name.machine : "";
-}
-
-std::string base_name(const std::string& path) {
-    auto slash = path.find_last_of('/');
-    return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-// Remote paths are keyed by job and instance (two "hosts" sharing a filesystem never share a
-// file); the run dir also by revision, like the local one, so an old shim's exit never
-// overwrites a new shim's status.
-std::string instance_dir(const LaunchRequest& request) { return request.job + "/" + request.instance; }
-std::string remote_run_dir(const LaunchRequest& request) {
-    return instance_dir(request) + "/" + base_name(request.run_dir);
-}
-std::string remote_log(const LaunchRequest& request) { return instance_dir(request) + "/agent.log"; }
-
-// SFTP paths are relative to the login directory, as "~/" paths are for the shell.
-std::string sftp_path(const std::string& path) {
-    if (path.rfind("~/", 0) == 0) return path.substr(2);
-    return path;
-}
-
-// Runs fn(0..count-1) on at most `parallel` threads at once.
-void run_parallel(std::size_t count, int parallel, const std::function<void(std::size_t)>& fn) {
-    std::size_t workers = std::min<std::size_t>(count, static_cast<std::size_t>(std::max(1, parallel)));
-    if (workers <= 1) {
-        for (std::size_t i = 0; i < count; ++i) fn(i);
-        return;
-    }
-    std::atomic<std::size_t> next{0};
-    std::vector<std::thread> threads;
-    for (std::size_t w = 0; w < workers; ++w) {
-        threads.emplace_back([&] {
-            for (std::size_t i = next++; i < count; i = next++) fn(i);
-        });
-    }
-    for (auto& thread : threads) thread.join();
-}
-
-HostResult run_script(SshHost& host, const std::string& script, util::Millis timeout) {
-    HostCommand command;
-    command.argv = {"sh", "-c", script};
-    command.timeout = timeout;
-    command.max_output = k_max_output;
-    return host.run(command);
-}
 
 }  // namespace
 
-struct SshRunner::Remote {
-    LaunchRequest request;
-    SshTarget target;
-    std::shared_ptr<SshHost> host;
-};
-
-namespace {
-
-std::string watch_key(const InstanceHandle& handle) { return handle.host + "|" + handle.run_dir; }
-
-Inspection inspection_of(const InstanceHandle& handle, const std::string& state, const std::string& status_text) {
-    Inspection inspection;
-    if (state == "alive") {
-        inspection.liveness = Liveness::running;
-        return inspection;
-    }
-    auto status = parse_shim_status(status_text);
-    bool describes = status && status->agent.pid == handle.agent.pid && status->agent.start_time == handle.agent.start_time;
-    if (describes && status->exited) return exited_inspection(*status);
-    if (describes) {
-        inspection.liveness = Liveness::exited;
-        inspection.reason = "the agent (pid " + std::to_string(handle.agent.pid) + " on " + handle.host +
-                            ") is gone and its shim recorded no exit";
-        return inspection;
-    }
-    inspection.liveness = Liveness::missing;
-    inspection.reason = "no process " + std::to_string(handle.agent.pid) + " with the recorded start time on " +
-                        handle.host + ", and no status file";
-    return inspection;
-}
-
-}  // namespace
-
-struct SshRunner::Watched {
-    InstanceHandle handle;
-    SteadyClock::time_point last_asked{};
-    SteadyClock::time_point last_returned{};
-};
-
-struct SshRunner::Cached {
-    Inspection inspection;
-    SteadyClock::time_point fetched_at{};
-};
 
 SshRunner::SshRunner(RunnerContext context)
     : m_context(std::move(context)), m_pool(std::make_unique<SshHostPool>(m_context)) {}
@@ -181,19 +59,7 @@ std::vector<StartOutcome> SshRunner::start(const std::vector<LaunchRequest>& req
         for (std::size_t k = 0; k < groups[g].size(); ++k) outcomes[groups[g][k]] = std::move(results[k]);
     });
     // The deployer inspects what it started next: one batch covers them all.
-    std::lock_guard<std::mutex> lock(m_inspect_mutex);
-    for (const auto& outcome : outcomes) {
-        if (!outcome.started) continue;
-        auto& watched = m_watched[watch_key(outcome.handle)];
-        if (!watched) watched = std::make_shared<Watched>();
-        watched->handle = outcome.handle;
-        watched->last_asked = SteadyClock::now();
-        // Its handshake just proved it alive: the first inspection needs no round trip.
-        auto cached = std::make_shared<Cached>();
-        cached->inspection.liveness = Liveness::running;
-        cached->fetched_at = SteadyClock::now();
-        m_cached[watch_key(outcome.handle)] = cached;
-    }
+    remember_started(outcomes);
     return outcomes;
 }
 
@@ -337,90 +203,8 @@ SshRunner::Remote SshRunner::remote_of(const InstanceHandle& handle) {
     return remote;
 }
 
-void SshRunner::inspect_batch() {
-    const auto fetched_at = SteadyClock::now();
-    std::map<std::string, std::vector<std::shared_ptr<Watched>>> by_host;
-    for (auto it = m_watched.begin(); it != m_watched.end();) {
-        if (fetched_at - it->second->last_asked > k_watch_expiry) {
-            it = m_watched.erase(it);
-            continue;
-        }
-        by_host[it->second->handle.host].push_back(it->second);
-        ++it;
-    }
-    std::vector<std::vector<std::shared_ptr<Watched>>> groups;
-    for (auto& [host, watched] : by_host) groups.push_back(std::move(watched));
-    std::vector<std::vector<Inspection>> results(groups.size());
-    run_parallel(groups.size(), m_context.parallel, [&](std::size_t g) {
-        auto& group = groups[g];
-        auto& out = results[g];
-        out.resize(group.size());
-        try {
-            std::vector<RemoteInspect> instances;
-            std::optional<Remote> remote;
-            for (const auto& watched : group) {
-                Remote one = remote_of(watched->handle);
-                instances.push_back({watched->handle.agent, watched->handle.shim, remote_run_dir(one.request) + "/status.json"});
-                if (!remote) remote = std::move(one);
-            }
-            HostResult result = run_script(*remote->host, inspect_script(instances), remote->target.timeout);
-            if (result.timed_out) throw HostError("timed out asking " + describe_target(remote->target), true);
-            auto answer = parse_answer(result.out);
-            for (std::size_t k = 0; k < group.size(); ++k) {
-                std::string index = std::to_string(k);
-                out[k] = inspection_of(group[k]->handle, answer["i" + index], answer["s" + index]);
-            }
-        } catch (const std::exception& error) {
-            for (auto& inspection : out) {
-                inspection.liveness = Liveness::unknown;
-                inspection.reason = error.what();
-            }
-        }
-    });
-    for (std::size_t g = 0; g < groups.size(); ++g) {
-        for (std::size_t k = 0; k < groups[g].size(); ++k) {
-            auto cached = std::make_shared<Cached>();
-            cached->inspection = results[g][k];
-            cached->fetched_at = fetched_at;
-            m_cached[watch_key(groups[g][k]->handle)] = cached;
-        }
-    }
-}
-
-void SshRunner::prefetch_inspect(const std::vector<InstanceHandle>& handles) {
-    std::lock_guard<std::mutex> lock(m_inspect_mutex);
-    for (const auto& handle : handles) {
-        auto& watched = m_watched[watch_key(handle)];
-        if (!watched) watched = std::make_shared<Watched>();
-        watched->handle = handle;
-        watched->last_asked = SteadyClock::now();
-    }
-    inspect_batch();
-}
-
-Inspection SshRunner::inspect(const InstanceHandle& handle) {
-    std::lock_guard<std::mutex> lock(m_inspect_mutex);
-    const std::string key = watch_key(handle);
-    auto& watched = m_watched[key];
-    if (!watched) watched = std::make_shared<Watched>();
-    watched->handle = handle;
-    watched->last_asked = SteadyClock::now();
-    auto cached = m_cached.find(key);
-    const bool fresh = cached != m_cached.end() && cached->second->fetched_at > watched->last_returned &&
-                       SteadyClock::now() - cached->second->fetched_at < k_cache_life;
-    if (!fresh) inspect_batch();
-    Inspection inspection = m_cached.count(key) ? m_cached[key]->inspection : Inspection{};
-    auto again = m_watched.find(key);
-    if (again != m_watched.end()) again->second->last_returned = SteadyClock::now();
-    return inspection;
-}
-
 StopOutcome SshRunner::stop(const InstanceHandle& handle, const StopOptions& options) {
-    {
-        std::lock_guard<std::mutex> lock(m_inspect_mutex);
-        m_cached.erase(watch_key(handle));
-        m_watched.erase(watch_key(handle));
-    }
+    forget(handle);
     StopOutcome outcome;
     if (!options.force && !signal_number(options.signal)) {
         outcome.message = "unknown signal " + options.signal;

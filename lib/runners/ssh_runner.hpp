@@ -38,12 +38,18 @@ public:
     /// instances.
     std::vector<PreflightProblem> preflight(const std::vector<LaunchRequest>& requests) override;
 
-private:
     struct Remote;
+
+private:
     struct Watched;
     struct Cached;
-    /// Inspects every instance inspected lately, one script per host, hosts in parallel.
+    /// Inspects every instance inspected lately, one script per host, hosts in parallel
+    /// (ssh_inspect.cpp).
     void inspect_batch();
+    /// Started instances count as inspected (alive) now: the deployer's first look is free.
+    void remember_started(const std::vector<StartOutcome>& outcomes);
+    /// Drops what is known of `handle` (before stopping it).
+    void forget(const InstanceHandle& handle);
     std::vector<StartOutcome> start_on_host(const std::vector<const LaunchRequest*>& requests);
     /// The host and paths of a recorded instance; throws HostError / util::OperationError.
     Remote remote_of(const InstanceHandle& handle);
