@@ -61,6 +61,12 @@ YAML
   curl -sf "http://127.0.0.1:$PORT_HUB/env" >hub.json
   [ "$(jq -r .CONNECTED_AGENTS hub.json)" = \
     "http://$A1:19200,http://$A2:19200,http://$A3:19200,http://$A4:19200,http://$A5:19200" ]
+  # Logs of a fleet agent: every instance's lines, each prefixed with its instance.
+  run agentctl --no-color logs sshfleet worker
+  [ "$status" -eq 0 ]
+  for k in 1 2 3 4 5; do
+    grep -q "^worker@h$k *| .*worker listening on http://0.0.0.0:19200" <<<"$output"
+  done
   curl -sf "http://$A3:19200/env" >w3.json
   [ "$(jq -r .AGENT_INSTANCE w3.json)" = "worker@h3" ]
   [ "$(jq -r .AGENT_URL w3.json)" = "http://$A3:19200" ]
