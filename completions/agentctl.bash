@@ -45,14 +45,14 @@ _agentctl() {
 
     local verbs="validate plan deploy start status inspect list logs restart stop query cleanup monitor events version help"
     local global_opts="--state-dir -o --output --format --no-color -q --quiet -v --verbose
-        --known-hosts --ssh-config -h --help --version"
+        --known-hosts --ssh-config --accept-new-host-keys --parallel -h --help --version"
 
     # The verb is the first word that is neither an option nor an option's value.
     verb=""
     for ((i = 1; i < COMP_CWORD; i++)); do
         word="${COMP_WORDS[i]}"
         case "$word" in
-            --state-dir | -o | --output | --format | --known-hosts | --ssh-config) ((i++)) ;;
+            --state-dir | -o | --output | --format | --known-hosts | --ssh-config | --parallel) ((i++)) ;;
             -*) ;;
             *)
                 verb="$word"
@@ -81,6 +81,9 @@ _agentctl() {
         --known-hosts | --ssh-config)
             compopt -o filenames 2>/dev/null
             _agentctl_add compgen -f -- "$cur"
+            return 0
+            ;;
+        --parallel)
             return 0
             ;;
         --on-failure)
@@ -153,7 +156,7 @@ _agentctl() {
                 local args=0 j
                 for ((j = i + 1; j < COMP_CWORD; j++)); do
                     case "${COMP_WORDS[j]}" in
-                        --state-dir | -o | --output | --format | --known-hosts | --ssh-config | --timeout | --lock-wait | \
+                        --state-dir | -o | --output | --format | --known-hosts | --ssh-config | --parallel | --timeout | --lock-wait | \
                             --progress | --tail | -n | --since | --agent | --session | --older-than | --status | \
                             --metrics-addr) ((j++)) ;;
                         -*) ;;

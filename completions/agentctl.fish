@@ -62,6 +62,8 @@ complete -c agentctl -s q -l quiet -d 'Print only errors'
 complete -c agentctl -s v -l verbose -d 'Print more detail'
 complete -c agentctl -l known-hosts -r -F -d 'SSH known_hosts file'
 complete -c agentctl -l ssh-config -r -F -d 'ssh_config file'
+complete -c agentctl -l accept-new-host-keys -d 'Add unknown SSH host keys to known_hosts'
+complete -c agentctl -l parallel -x -d 'SSH hosts acted on at once'
 complete -c agentctl -s h -l help -d 'Print the usage'
 complete -c agentctl -l version -d 'Print the version'
 

@@ -25,9 +25,11 @@ build_packages=(
 # clang + libFuzzer runtime for the fuzz target, mandoc for the man pages, graphviz for
 # `plan -o dot`, bats + jq for the end-to-end tests, GNU time for bench/, busybox for
 # test agents, zsh and fish to check the completion scripts parse.
+# OpenSSH (sshd, ssh-keygen), iproute2 (ip netns) and curl: the SSH fleet tests.
 test_packages=(
   clang libclang-rt-14-dev mandoc graphviz bats jq time busybox-static zsh fish
-  docker.io curl
+  openssh-server openssh-client iproute2 curl
+  docker.io
   prometheus  # its promtool checks the monitor's /metrics (tests/e2e/monitor_*.bats)
 )
 

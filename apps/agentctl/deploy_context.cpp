@@ -60,6 +60,8 @@ DeployContext::DeployContext(const GlobalOptions& globals, bool dry_run)
       m_shim_path(shim_path_for_process()),
       m_known_hosts(globals.known_hosts),
       m_ssh_config(globals.ssh_config),
+      m_accept_new_host_keys(globals.accept_new_host_keys),
+      m_parallel(globals.parallel),
       m_dry_run(dry_run) {
     state::ensure_state_dir(m_state_dir);
     m_store = state::StateStore::open(m_state_dir);
@@ -81,6 +83,8 @@ runners::Runner& DeployContext::runner(spec::Target target) {
     context.dry_run = m_dry_run;
     context.known_hosts = m_known_hosts;
     context.ssh_config = m_ssh_config;
+    context.accept_new_host_keys = m_accept_new_host_keys;
+    context.parallel = m_parallel;
     auto runner = runners::make_runner(target, context);
     return *m_runners.emplace(target, std::move(runner)).first->second;
 }

@@ -74,6 +74,8 @@ private:
     std::string m_shim_path;
     std::string m_known_hosts;
     std::string m_ssh_config;
+    bool m_accept_new_host_keys = false;
+    int m_parallel = 16;
     bool m_dry_run = false;
     std::unique_ptr<state::StateStore> m_store;
     std::unique_ptr<runners::HealthProber> m_prober;

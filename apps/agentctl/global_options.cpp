@@ -27,6 +27,13 @@ void add_global_options(CLI::App& app, GlobalOptions& options) {
         ->type_name("FILE")
         ->envname("AGENTCTL_SSH_CONFIG")
         ->group(group);
+    app.add_flag("--accept-new-host-keys", options.accept_new_host_keys,
+                 "Add unknown SSH host keys to known_hosts (a changed key is always refused)")
+        ->group(group);
+    app.add_option("--parallel", options.parallel, "SSH hosts acted on at once (default 16)")
+        ->type_name("N")
+        ->check(CLI::Range(1, 1024))
+        ->group(group);
 }
 
 }  // namespace agentctl::cli

@@ -18,6 +18,8 @@ struct GlobalOptions {
     bool verbose = false;        ///< -v/--verbose
     std::string known_hosts;     ///< --known-hosts or $AGENTCTL_KNOWN_HOSTS
     std::string ssh_config;      ///< --ssh-config or $AGENTCTL_SSH_CONFIG
+    bool accept_new_host_keys = false;  ///< --accept-new-host-keys: unknown SSH host keys are added
+    int parallel = 16;           ///< --parallel N: SSH hosts acted on at once
 };
 
 /// Adds the global flags to `app`, storing into `options` (which must outlive the parse).

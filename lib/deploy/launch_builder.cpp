@@ -59,6 +59,10 @@ LaunchRecord build_launch(const plan::Plan& plan, const plan::PlannedAgent& agen
     request.resources = spec.resources;
     request.deployment = spec.deployment;
     request.deployment.environment.clear();  // the final environment is request.environment
+    // deployment.files sources are relative to the job file, as workdirs are (the runner copies them).
+    for (auto& file : request.deployment.files) {
+        if (!file.src.empty() && file.src[0] != '/') file.src = paths.job_dir + "/" + file.src;
+    }
     request.run_dir = run_dir_of(paths.state_dir, plan.job, instance.name, revision);
     request.log_path = log_path_of(paths.state_dir, plan.job, instance.name);
 

@@ -1,5 +1,7 @@
 #include "deploy/live_status.hpp"
 
+#include <map>
+
 #include "runners/launch_record.hpp"
 #include "runners/health_probe.hpp"
 
@@ -42,6 +44,11 @@ std::vector<LiveStatus> observe_instances(const std::vector<state::InstanceRecor
     std::vector<LiveStatus> out(records.size());
     std::vector<runners::ProbeRequest> probes;
     std::vector<std::size_t> probed;
+
+    // Remote runners inspect many instances in one round trip when told of them first.
+    std::map<spec::Target, std::vector<runners::InstanceHandle>> by_target;
+    for (const auto& record : records) by_target[target_of(record)].push_back(handle_of(record));
+    for (const auto& [target, handles] : by_target) runners(target).prefetch_inspect(handles);
 
     for (std::size_t i = 0; i < records.size(); ++i) {
         const auto& record = records[i];

@@ -134,15 +134,6 @@ void apply_handshake(const Handshake& handshake, int shim_pid, util::Millis time
     if (auto shim = util::process_ref(shim_pid)) outcome.handle.shim = *shim;
 }
 
-Inspection exited_from(const ShimStatus& status) {
-    Inspection inspection;
-    inspection.liveness = Liveness::exited;
-    inspection.exit_status = status.exit_status;
-    inspection.exited_at = status.exited_at;
-    if (!status.error.empty()) inspection.reason = status.error;
-    return inspection;
-}
-
 bool same_process(const util::ProcessRef& a, const util::ProcessRef& b) {
     return a.pid == b.pid && a.start_time == b.start_time;
 }
@@ -214,10 +205,10 @@ Inspection LocalRunner::inspect(const InstanceHandle& handle) {
             return with_restarts(inspection);
         }
         if (status->restarting && util::process_matches(handle.shim)) {
-            inspection = exited_from(*status);
+            inspection = exited_inspection(*status);
             return with_restarts(inspection);
         }
-        if (status->exited && !status->restarting) return with_restarts(exited_from(*status));
+        if (status->exited && !status->restarting) return with_restarts(exited_inspection(*status));
         return std::nullopt;
     };
 

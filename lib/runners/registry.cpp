@@ -1,5 +1,4 @@
-// The kind -> factory table behind make_runner (runner.hpp). Later runners (SSH, Docker) are one
-// row each.
+// The kind -> factory table behind make_runner (runner.hpp): one row per target that deploys.
 
 #include <memory>
 
@@ -7,6 +6,7 @@
 #include "runners/dry_run_runner.hpp"
 #include "runners/local_runner.hpp"
 #include "runners/runner.hpp"
+#include "runners/ssh_runner.hpp"
 #include "util/errors.hpp"
 
 namespace agentctl::runners {
@@ -22,9 +22,11 @@ struct RunnerKind {
 
 std::unique_ptr<Runner> make_local(const RunnerContext& context) { return std::make_unique<LocalRunner>(context); }
 std::unique_ptr<Runner> make_docker(const RunnerContext& context) { return std::make_unique<DockerRunner>(context); }
+std::unique_ptr<Runner> make_ssh(const RunnerContext& context) { return std::make_unique<SshRunner>(context); }
 
 constexpr RunnerKind k_runner_kinds[] = {
     {spec::Target::localhost, make_local},
+    {spec::Target::remote, make_ssh},
     {spec::Target::container, make_docker},
 };
 
@@ -36,7 +38,7 @@ std::unique_ptr<Runner> make_runner(spec::Target target, const RunnerContext& co
         if (kind.target == target) return kind.factory(context);
     }
     throw util::OperationError(std::string("agentctl cannot deploy ") + spec::target_name(target) +
-                               " agents yet (agent targets remote/container arrive with later releases)");
+                               " agents yet (they validate and plan; `plan -o json` shows their URLs)");
 }
 
 }  // namespace agentctl::runners

@@ -146,6 +146,10 @@ public:
     /// Checks whether the instance is still running, proving identity (pid + start time).
     virtual Inspection inspect(const InstanceHandle& handle) = 0;
 
+    /// Says that `handles` are about to be inspected one after another, so that a runner paying a
+    /// round trip per inspection (SSH) can fetch them all at once. Default: nothing.
+    virtual void prefetch_inspect(const std::vector<InstanceHandle>& handles) { (void)handles; }
+
     /// Stops the instance: `signal` to its process group, wait `timeout`, then SIGKILL; refuses to
     /// signal anything whose identity no longer matches.
     virtual StopOutcome stop(const InstanceHandle& handle, const StopOptions& options) = 0;

@@ -97,4 +97,13 @@ std::optional<ShimStatus> read_shim_status(const std::string& path) {
     return parse_shim_status(text.str());
 }
 
+Inspection exited_inspection(const ShimStatus& status) {
+    Inspection inspection;
+    inspection.liveness = Liveness::exited;
+    inspection.exit_status = status.exit_status;
+    inspection.exited_at = status.exited_at;
+    if (!status.error.empty()) inspection.reason = status.error;
+    return inspection;
+}
+
 }  // namespace agentctl::runners

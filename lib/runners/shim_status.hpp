@@ -41,6 +41,10 @@ std::string shim_status_path(const std::string& run_dir);
 /// Parses the text of a status file; nullopt when it is not one (wrong version, bad JSON).
 std::optional<ShimStatus> parse_shim_status(const std::string& text);
 
+/// What inspect reports for an agent whose exit `status` recorded: exited, with its exit status,
+/// time and start error.
+Inspection exited_inspection(const ShimStatus& status);
+
 /// Reads and parses the status file at `path`; nullopt when it is missing or not readable.
 std::optional<ShimStatus> read_shim_status(const std::string& path);
 

@@ -6,6 +6,7 @@
 #include "runners/dry_run_runner.hpp"
 #include "runners/local_runner.hpp"
 #include "runners/runner.hpp"
+#include "runners/ssh_runner.hpp"
 #include "util/errors.hpp"
 
 using agentctl::runners::DryRunRunner;
@@ -19,6 +20,12 @@ TEST_CASE("make_runner: localhost is the local runner", "[registry]") {
     context.shim_path = "/usr/bin/agentctl-shim";
     auto runner = make_runner(Target::localhost, context);
     CHECK(dynamic_cast<LocalRunner*>(runner.get()) != nullptr);
+}
+
+TEST_CASE("make_runner: remote is the SSH runner", "[registry]") {
+    RunnerContext context;
+    auto runner = make_runner(Target::remote, context);
+    CHECK(dynamic_cast<agentctl::runners::SshRunner*>(runner.get()) != nullptr);
 }
 
 TEST_CASE("make_runner: a dry run gets the dry-run runner for every target", "[registry]") {
@@ -39,9 +46,6 @@ TEST_CASE("make_runner: container is the Docker runner", "[registry]") {
 
 TEST_CASE("make_runner: targets without a runner yet are refused by name", "[registry]") {
     RunnerContext context;
-    CHECK_THROWS_MATCHES(make_runner(Target::remote, context), agentctl::util::OperationError,
-                         Catch::Message("agentctl cannot deploy remote agents yet (agent targets remote/container "
-                                        "arrive with later releases)"));
     CHECK_THROWS_AS(make_runner(Target::kubernetes, context), agentctl::util::OperationError);
 }
 
