@@ -95,10 +95,21 @@ YAML
   [ "$status" -eq 1 ]
   [[ "$output" == *"timed out after 2s connecting to h2 (root@$(fleet_addr h2):22)"* ]]
   [ "$elapsed" -lt 15000 ]
-  # --on-failure rollback (the default): the agent that did start on h1 is stopped again.
+  # Preflight meets the host first: nothing started anywhere.
+  [[ "$output" == *"preflight: solo: timed out after 2s connecting to h2"* ]]
+  [ -z "$(fleet_remote_processes)" ]
+  # Without preflight the start meets it. --on-failure rollback (the default): the agent that
+  # did start on h1 is stopped again.
+  started=$(now_ms)
+  run agentctl deploy --skip-preflight job.yaml
+  elapsed=$(($(now_ms) - started))
+  echo "$output (${elapsed} ms)"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"timed out after 2s connecting to h2 (root@$(fleet_addr h2):22)"* ]]
+  [ "$elapsed" -lt 15000 ]
   [ -z "$(fleet_remote_processes)" ]
   # --on-failure keep: it stays.
-  run agentctl deploy --on-failure keep job.yaml
+  run agentctl deploy --skip-preflight --on-failure keep job.yaml
   [ "$status" -eq 1 ]
   [ "$(fleet_remote_processes | wc -l)" -eq 2 ]
 }
