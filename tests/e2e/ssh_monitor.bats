@@ -148,9 +148,12 @@ instance-restarted: restarted by its shim as pid $second (restart 1)" ]
 @test "remote stop while the shim waits out its backoff: the shim is woken and nothing comes back" {
   deploy_job always 20s
   kill -9 "$(pid_of rmon web)"
-  # The shim is waiting 20 s to restart: stop wakes it (no status call in between).
+  # The shim is waiting 10 s (max_backoff) to restart: the batched inspection says so, and stop
+  # (with the killed pid still recorded) wakes it.
   wait_until 5 no_remote_agent
   [ -n "$(fleet_remote_processes)" ]
+  wait_until 5 bash -c "[ \"\$(\"$AGENTCTL\" --state-dir \"$STATE\" status rmon -o json | jq -r '.jobs[0].agents[0].status')\" = restarting ]"
+  [ "$(web exit_status)" = 137 ]
   started=$(now_ms)
   run "$AGENTCTL" --state-dir "$STATE" stop rmon
   echo "$output"
