@@ -95,10 +95,15 @@ YAML
   [ "$status" -eq 1 ]
   [[ "$output" == *"timed out after 2s connecting to h2 (root@$(fleet_addr h2):22)"* ]]
   [ "$elapsed" -lt 15000 ]
-  # --on-failure rollback (the default): the agent that did start on h1 is stopped again.
+  [ -z "$(fleet_remote_processes)" ]
+  # Past preflight (which refuses the unreachable host before anything starts), the start on h2
+  # times out. --on-failure rollback (the default): the agent that did start on h1 is stopped again.
+  run agentctl deploy --skip-preflight job.yaml
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"timed out after 2s connecting to h2 (root@$(fleet_addr h2):22)"* ]]
   [ -z "$(fleet_remote_processes)" ]
   # --on-failure keep: it stays.
-  run agentctl deploy --on-failure keep job.yaml
+  run agentctl deploy --skip-preflight --on-failure keep job.yaml
   [ "$status" -eq 1 ]
   [ "$(fleet_remote_processes | wc -l)" -eq 2 ]
 }
