@@ -26,20 +26,46 @@ namespace {
 
 std::string watch_key(const InstanceHandle& handle) { return handle.host + "|" + handle.run_dir; }
 
-Inspection inspection_of(const InstanceHandle& handle, const std::string& state, const std::string& status_text) {
+bool same_process(const util::ProcessRef& a, const util::ProcessRef& b) {
+    return a.pid == b.pid && a.start_time == b.start_time;
+}
+
+// What one instance's lines of the inspect script prove, as LocalRunner::inspect judges it
+// locally: `state` of the recorded agent, `shim_state` of its shim, the status file's text, and
+// `current` ("<pid> <start>": the live start time of the agent pid the status file names).
+Inspection inspection_of(const InstanceHandle& handle, const std::string& state, const std::string& shim_state,
+                         const std::string& status_text, const std::string& current) {
+    auto status = parse_shim_status(status_text);
+    // The status file speaks for this instance when it names the recorded shim (the shim may
+    // since have restarted the agent) or the recorded agent.
+    const bool same_shim = status && !handle.shim.empty() && same_process(status->shim, handle.shim);
+    const bool describes = status && (same_shim || handle.agent.empty() || same_process(status->agent, handle.agent));
+    auto with_restarts = [&](Inspection inspection) {
+        if (describes) apply_restart_info(*status, inspection);
+        return inspection;
+    };
     Inspection inspection;
     if (state == "alive") {
         inspection.liveness = Liveness::running;
-        return inspection;
+        inspection.agent = handle.agent;
+        return with_restarts(inspection);
     }
-    auto status = parse_shim_status(status_text);
-    bool describes = status && status->agent.pid == handle.agent.pid && status->agent.start_time == handle.agent.start_time;
-    if (describes && status->exited) return exited_inspection(*status);
     if (describes) {
+        // Restarted by the shim: followed only once the new agent's own pid + start time match.
+        const std::string proven = std::to_string(status->agent.pid) + " " + std::to_string(status->agent.start_time);
+        if (same_shim && !status->exited && status->restarts > 0 && status->agent.pid != handle.agent.pid &&
+            current == proven) {
+            inspection.liveness = Liveness::running;
+            inspection.agent = status->agent;
+            return with_restarts(inspection);
+        }
+        if ((status->restarting && shim_state == "alive") || (status->exited && !status->restarting)) {
+            return with_restarts(exited_inspection(*status));
+        }
         inspection.liveness = Liveness::exited;
         inspection.reason = "the agent (pid " + std::to_string(handle.agent.pid) + " on " + handle.host +
                             ") is gone and its shim recorded no exit";
-        return inspection;
+        return with_restarts(inspection);
     }
     inspection.liveness = Liveness::missing;
     inspection.reason = "no process " + std::to_string(handle.agent.pid) + " with the recorded start time on " +
@@ -91,7 +117,8 @@ void SshRunner::inspect_batch() {
             auto answer = parse_answer(result.out);
             for (std::size_t k = 0; k < group.size(); ++k) {
                 std::string index = std::to_string(k);
-                out[k] = inspection_of(group[k]->handle, answer["i" + index], answer["s" + index]);
+                out[k] = inspection_of(group[k]->handle, answer["i" + index], answer["h" + index], answer["s" + index],
+                                       answer["c" + index]);
             }
         } catch (const std::exception& error) {
             for (auto& inspection : out) {

@@ -19,7 +19,6 @@ namespace agentctl::runners {
 
 namespace {
 
-constexpr util::Millis k_stop_margin{15000};
 constexpr util::Millis k_follow_poll{500};
 
 }  // namespace
@@ -131,6 +130,7 @@ std::vector<StartOutcome> SshRunner::start_on_host(const std::vector<const Launc
             launch.workdir = request->workdir;
             launch.argv = request->argv;
             launch.environment = request->environment;
+            launch.restart = request->restart;
             launches.push_back(std::move(launch));
         }
         HostCommand command;
@@ -201,58 +201,6 @@ SshRunner::Remote SshRunner::remote_of(const InstanceHandle& handle) {
     remote.target = m_pool->target_for(handle.host.empty() ? remote.request.host : handle.host, remote.request.deployment);
     remote.host = m_pool->host(remote.target);
     return remote;
-}
-
-StopOutcome SshRunner::stop(const InstanceHandle& handle, const StopOptions& options) {
-    forget(handle);
-    StopOutcome outcome;
-    if (!options.force && !signal_number(options.signal)) {
-        outcome.message = "unknown signal " + options.signal;
-        return outcome;
-    }
-    std::string signal = options.force ? "KILL" : options.signal;
-    if (signal.rfind("SIG", 0) == 0) signal = signal.substr(3);
-    if (handle.agent.empty()) {
-        outcome.stopped = true;
-        outcome.message = "no agent was recorded on " + handle.host;
-        return outcome;
-    }
-    try {
-        Remote remote = remote_of(handle);
-        const std::string status_path = remote_run_dir(remote.request) + "/status.json";
-        util::Millis timeout = options.force ? util::Millis(0) : options.timeout;
-        HostResult result = run_script(*remote.host, stop_script(handle.agent, handle.shim, signal, timeout, status_path),
-                                       timeout + k_stop_margin);
-        if (result.timed_out) {
-            outcome.message = "timed out stopping the agent on " + describe_target(remote.target);
-            return outcome;
-        }
-        auto answer = parse_answer(result.out);
-        if (answer.count("stopped") || answer.count("killed")) {
-            outcome.stopped = true;
-            outcome.killed = answer.count("killed") > 0 || options.force;
-        } else if (answer.count("gone")) {
-            outcome.stopped = true;
-            outcome.message = "already exited";
-        } else if (answer.count("reused")) {
-            auto status = parse_shim_status(answer["status"]);
-            if (status && status->exited && status->agent.pid == handle.agent.pid &&
-                status->agent.start_time == handle.agent.start_time) {
-                outcome.stopped = true;
-                outcome.message = "already exited";
-            } else {
-                outcome.refused = true;
-                outcome.message = "pid " + std::to_string(handle.agent.pid) + " on " + handle.host +
-                                  " is no longer the recorded agent (its start time differs); nothing was signalled";
-            }
-        } else {
-            outcome.message = "pid " + std::to_string(handle.agent.pid) + " on " + handle.host +
-                              " is still running after SIGKILL";
-        }
-    } catch (const std::exception& error) {
-        outcome.message = error.what();
-    }
-    return outcome;
 }
 
 void SshRunner::read_logs(const InstanceHandle& handle, const LogOptions& options,

@@ -48,6 +48,25 @@ std::string identity_state(const util::ProcessRef& agent) {
     return s.str();
 }
 
+// Sets $h_state to alive when the shim still runs with its recorded start time, else gone.
+std::string shim_state(const util::ProcessRef& shim) {
+    std::ostringstream s;
+    s << "if [ \"$(agentctl_start_of " << shim.pid << ")\" = " << shim.start_time
+      << " ]; then h_state=alive; else h_state=gone; fi\n";
+    return s.str();
+}
+
+// Prints "AGENTCTL <word> <pid> <start>" for the agent pid that the status text in $st names:
+// a restarted agent's own start time, which agentctl compares with the one the file records.
+// The pattern is anchored at the file's fixed head, so text inside "error" can never match,
+// and only digits reach the shell.
+std::string current_agent_line(const std::string& word) {
+    return "np=$(printf '%s\\n' \"$st\" | sed -n "
+           "'s/^{\"version\":1,\"shim_pid\":[0-9]*,\"shim_start\":[0-9]*,\"agent_pid\":\\([0-9][0-9]*\\),.*$/\\1/p')\n"
+           "if [ -n \"$np\" ]; then echo \"AGENTCTL " +
+           word + " $np $(agentctl_start_of \"$np\")\"; fi\n";
+}
+
 std::string status_line(const std::string& status_path) {
     return "printf 'AGENTCTL status %s\\n' \"$(cat " + state_path(status_path) + " 2>/dev/null)\"\n";
 }
@@ -127,12 +146,20 @@ std::string launch_script(const std::string& shim_path, const std::vector<Remote
         const auto& launch = launches[i];
         const std::string run_dir = state_path(launch.run_dir);
         s << "rd=" << run_dir << "\n"
-          << "if mkdir -p \"$rd\" && rm -f \"$rd/status.json\" && printf '%s' "
+          // Neither an earlier run's status nor its stop request may speak for this run.
+          << "if mkdir -p \"$rd\" && rm -f \"$rd/status.json\" \"$rd/stop-requested\" && printf '%s' "
           << shell_quote(env_file_text(launch.environment)) << " > \"$rd/env\"; then\n"
           << "  hs=$( (set -a; . \"$rd/env\"; exec " << state_path(shim_path) << " --log "
           << state_path(launch.log_path) << " --status \"$rd/status.json\" --log-max-bytes "
           << launch.log_max_bytes << " --log-keep " << launch.log_keep;
         if (!launch.workdir.empty()) s << " --workdir " << path_word(launch.workdir);
+        // The restart policy lives in the remote shim: agents are kept alive with no agentctl
+        // running, and a stop's request file keeps it from restarting what is being stopped.
+        const spec::RestartSpec& restart = launch.restart;
+        s << " --restart " << shell_quote(spec::restart_policy_name(restart.policy)) << " --max-restarts "
+          << shell_quote(std::to_string(restart.max_restarts)) << " --backoff-ms "
+          << shell_quote(std::to_string(restart.backoff.count())) << " --max-backoff-ms "
+          << shell_quote(std::to_string(restart.max_backoff.count())) << " --stop-file \"$rd/stop-requested\"";
         s << " --";
         for (const auto& arg : launch.argv) s << " " << shell_quote(arg);
         s << ") </dev/null 2>/dev/null &)\n"
@@ -164,16 +191,22 @@ std::string inspect_script(const std::vector<RemoteInspect>& instances) {
           << "if [ $a_state = gone ] && [ \"$(agentctl_start_of " << instance.shim.pid << ")\" = "
           << instance.shim.start_time << " ]; then sleep 0.3; fi\n"
           << "echo \"AGENTCTL i" << i << " $a_state\"\n"
-          << "printf 'AGENTCTL s" << i << " %s\\n' \"$(cat " << state_path(instance.status_path) << " 2>/dev/null)\"\n";
+          << shim_state(instance.shim) << "echo \"AGENTCTL h" << i << " $h_state\"\n"
+          << "st=$(cat " << state_path(instance.status_path) << " 2>/dev/null)\n"
+          << "printf 'AGENTCTL s" << i << " %s\\n' \"$st\"\n"
+          << current_agent_line("c" + std::to_string(i));
     }
     return s.str();
 }
 
 std::string stop_script(const util::ProcessRef& agent, const util::ProcessRef& shim, const std::string& signal,
-                        util::Millis timeout, const std::string& status_path) {
+                        util::Millis timeout, const std::string& run_dir) {
     const long long ticks = timeout.count() / 50;
     std::ostringstream s;
-    s << prelude() << k_start_of << identity_state(agent) << "result=$a_state\n"
+    // The stop request comes before any signal: the shim reads it before it would restart.
+    s << prelude() << k_start_of << "rd=" << state_path(run_dir) << "\n"
+      << "if [ -d \"$rd\" ]; then : > \"$rd/stop-requested\"; fi\n"
+      << identity_state(agent) << "result=$a_state\n"
       << "if [ $a_state = alive ]; then\n"
       << "  kill -s " << shell_quote(signal) << " -- -" << agent.pid << " 2>/dev/null\n"
       << "  result=stopped; n=0\n"
@@ -190,7 +223,7 @@ std::string stop_script(const util::ProcessRef& agent, const util::ProcessRef& s
       << " ] && [ $n -lt 60 ]; do sleep 0.05; n=$((n+1)); done\n"
       << "fi\n"
       << "echo \"AGENTCTL $result\"\n"
-      << status_line(status_path);
+      << status_line(run_dir + "/status.json");
     return s.str();
 }
 

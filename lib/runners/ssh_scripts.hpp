@@ -44,12 +44,14 @@ struct RemoteLaunch {
     std::string workdir;        ///< empty: the login directory
     std::vector<std::string> argv;
     std::vector<spec::EnvVar> environment;
+    spec::RestartSpec restart;  ///< the shim applies it on the host, with no agentctl running
     std::uint64_t log_max_bytes = 10485760;
     int log_keep = 3;
 };
 
 /// The script that starts every instance of `launches` through the shim at `shim_path` (relative), each
-/// with its environment in <run_dir>/env (0600), and prints "AGENTCTL start<i> <handshake>";
+/// with its environment in <run_dir>/env (0600), its restart policy and <run_dir>/stop-requested
+/// as the shim's stop file (removed first), and prints "AGENTCTL start<i> <handshake>";
 /// when the shim is missing it starts nothing and prints "AGENTCTL noshim".
 std::string launch_script(const std::string& shim_path, const std::vector<RemoteLaunch>& launches);
 /// The handshake line of each launch, in order ("" when the script printed none for it).
@@ -77,15 +79,18 @@ struct RemoteInspect {
 };
 
 /// For each instance k: "AGENTCTL i<k> alive" when its agent still runs with its start time,
-/// "reused" when the pid belongs to another process, else "gone"; then "AGENTCTL s<k> <json>"
-/// (its shim's status file, empty when missing).
+/// "reused" when the pid belongs to another process, else "gone"; "AGENTCTL h<k> alive|gone"
+/// for its shim, likewise; "AGENTCTL s<k> <json>" (its shim's status file, empty when
+/// missing); and "AGENTCTL c<k> <pid> <start>" for the agent pid the status file names (the
+/// start time empty when no such process), so that an agent the shim restarted is proven.
 std::string inspect_script(const std::vector<RemoteInspect>& instances);
 
-/// Signals the agent's process group with `signal` (a name without SIG, e.g. TERM) only while
-/// its identity matches, waits `timeout`, then KILLs; prints "AGENTCTL stopped|killed|refused|
-/// gone|alive" and the status line as inspect_script does.
+/// Creates <run_dir>/stop-requested (so the shim restarts nothing this stop ends), then signals
+/// the process group of `agent` with `signal` (a name without SIG, e.g. TERM) only while its
+/// identity matches, waits `timeout`, then KILLs, then waits for `shim` to exit; prints
+/// "AGENTCTL stopped|killed|reused|gone|alive" and "AGENTCTL status <json>" (the status file).
 std::string stop_script(const util::ProcessRef& agent, const util::ProcessRef& shim, const std::string& signal,
-                        util::Millis timeout, const std::string& status_path);
+                        util::Millis timeout, const std::string& run_dir);
 
 /// Prints the bytes of `log_path` from `offset` on, after a line "AGENTCTL size <n>" (a size
 /// below `offset` means the log was rotated: read again from 0).

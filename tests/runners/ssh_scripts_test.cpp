@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "runners/local_exec.hpp"
 #include "runners/ssh_scripts.hpp"
@@ -127,4 +128,77 @@ TEST_CASE("preflight_script: workdir, command on PATH, executable file, interpre
     CHECK(answer.count("check4") == 0);
     CHECK(answer["check5"] == "module no_such_module_4711 cannot be imported by /usr/bin/python3");
     CHECK(answer["check6"] == "interpreter no-python-4711 not found on PATH");
+}
+
+TEST_CASE("launch_script: the remote shim gets the restart policy and a fresh stop file", "[ssh_scripts]") {
+    TempState state;
+    // A stand-in shim that writes down its arguments, one a line, and answers no handshake.
+    std::filesystem::create_directories(state.dir / "agentctl/bin");
+    const auto args_file = state.dir / "args.txt";
+    std::ofstream(state.dir / "agentctl/bin/agentctl-shim-x") << "#!/bin/sh\nprintf '%s\\n' \"$@\" > '"
+                                                              << args_file.string() << "'\n";
+    std::filesystem::permissions(state.dir / "agentctl/bin/agentctl-shim-x", std::filesystem::perms::owner_all);
+    std::filesystem::create_directories(state.dir / "agentctl/job/a/r1");
+    std::ofstream(state.dir / "agentctl/job/a/r1/stop-requested") << "";  // left by an earlier stop
+    RemoteLaunch launch;
+    launch.run_dir = "job/a/r1";
+    launch.log_path = "job/a/agent.log";
+    launch.argv = {"my agent"};
+    launch.restart.policy = agentctl::spec::RestartPolicy::on_failure;
+    launch.restart.max_restarts = 3;
+    launch.restart.backoff = std::chrono::milliseconds(250);
+    launch.restart.max_backoff = std::chrono::milliseconds(4000);
+    run_sh(launch_script("bin/agentctl-shim-x", {launch}), state);
+    std::ifstream in(args_file);
+    std::stringstream text;
+    text << in.rdbuf();
+    const std::string rd = (state.dir / "agentctl/job/a/r1").string();
+    CHECK(text.str() == "--log\n" + (state.dir / "agentctl/job/a/agent.log").string() + "\n--status\n" + rd +
+                            "/status.json\n--log-max-bytes\n10485760\n--log-keep\n3\n--restart\non-failure\n"
+                            "--max-restarts\n3\n--backoff-ms\n250\n--max-backoff-ms\n4000\n--stop-file\n" + rd +
+                            "/stop-requested\n--\nmy agent\n");
+    CHECK_FALSE(std::filesystem::exists(rd + "/stop-requested"));
+}
+
+TEST_CASE("inspect_script: the shim's state and the live start time of the agent its status names", "[ssh_scripts]") {
+    TempState state;
+    auto self = agentctl::util::process_ref(::getpid());
+    REQUIRE(self);
+    agentctl::util::ProcessRef gone{999999, 1};
+    std::filesystem::create_directories(state.dir / "agentctl/job/a/r1");
+    std::filesystem::create_directories(state.dir / "agentctl/job/b/r1");
+    const std::string pid = std::to_string(self->pid);
+    // A restarted agent (this process) named by the status file.
+    std::ofstream(state.dir / "agentctl/job/a/r1/status.json")
+        << "{\"version\":1,\"shim_pid\":" << pid << ",\"shim_start\":" << self->start_time
+        << ",\"agent_pid\":" << pid << ",\"agent_start\":5,\"state\":\"running\"}";
+    // Hostile text further on never counts as the agent pid.
+    std::ofstream(state.dir / "agentctl/job/b/r1/status.json")
+        << "{\"version\":1,\"shim_pid\":1,\"shim_start\":1,\"agent_pid\":999999,\"agent_start\":5,"
+        << "\"error\":\"\\\"agent_pid\\\":" << pid << ",$(touch PWNED)\"}";
+    std::string out = run_sh(inspect_script({{gone, *self, "job/a/r1/status.json"},
+                                             {gone, gone, "job/b/r1/status.json"},
+                                             {gone, gone, "job/c/r1/status.json"}}),
+                             state);
+    auto answer = parse_answer(out);
+    CHECK(answer["i0"] == "gone");
+    CHECK(answer["h0"] == "alive");
+    CHECK(answer["c0"] == pid + " " + std::to_string(self->start_time));
+    CHECK(answer["h1"] == "gone");
+    CHECK(answer["c1"] == "999999 ");
+    CHECK(answer.count("c2") == 0);
+    CHECK_FALSE(std::filesystem::exists(state.dir / "PWNED"));
+}
+
+TEST_CASE("stop_script: writes the stop request before anything else, also when the agent is gone", "[ssh_scripts]") {
+    TempState state;
+    std::filesystem::create_directories(state.dir / "agentctl/job/a/r1");
+    agentctl::util::ProcessRef gone{999999, 1};
+    auto answer = parse_answer(run_sh(stop_script(gone, gone, "TERM", std::chrono::milliseconds(100), "job/a/r1"), state));
+    CHECK(answer.count("gone") == 1);
+    CHECK(std::filesystem::exists(state.dir / "agentctl/job/a/r1/stop-requested"));
+    // No run dir (never started there): nothing is created.
+    answer = parse_answer(run_sh(stop_script(gone, gone, "TERM", std::chrono::milliseconds(100), "job/z/r1"), state));
+    CHECK(answer.count("gone") == 1);
+    CHECK_FALSE(std::filesystem::exists(state.dir / "agentctl/job/z"));
 }
