@@ -13,6 +13,7 @@
 
 #include "runners/docker_cli.hpp"
 #include "runners/docker_engine.hpp"
+#include "runners/docker_ssh.hpp"
 #include "runners/launch_record.hpp"
 #include "util/errors.hpp"
 
@@ -69,6 +70,7 @@ DockerRunner::Engine& DockerRunner::engine(const std::string& host,
         made->host = std::move(remote.host);
         made->publish_address = std::move(remote.address);
         made->env_dir = std::move(remote.env_dir);
+        made->reached_over_loopback = remote.loopback;
     } else {
         throw util::OperationError("container agents on another machine's engine (deployment.host '" + host +
                                    "') need agentctl's SSH runner, which this build does not have; "
@@ -174,6 +176,19 @@ void DockerRunner::check_names(Engine& engine, const std::vector<const LaunchReq
                                       owner + " (id " + short_id(fields[1]) + "); remove or rename that container (docker rm " +
                                       name + "), or set deployment.container_name to another name");
     }
+}
+
+std::string DockerRunner::publish_problem(const Engine& engine, const LaunchRequest& request) {
+    // Health checks and local peers call http://<HostName>:<port> (plan/endpoints.cpp): a port
+    // bound to another machine's loopback would never answer them.
+    if (engine.reached_over_loopback) return {};
+    const std::string& text = request.deployment.publish;
+    auto colon = text.rfind(':');
+    if (colon == std::string::npos || !is_loopback_address(text.substr(0, colon))) return {};
+    return "publish '" + text + "' binds the loopback of " + engine.name +
+           ", which agentctl's machine cannot reach (health checks and peers call that host's address); "
+           "publish on an address of " + engine.name + " (ADDR:PORT), or leave publish out to use the address "
+           "agentctl reaches it at";
 }
 
 std::string DockerRunner::ensure_network(Engine& engine, const LaunchRequest& request) {
@@ -294,6 +309,10 @@ std::vector<StartOutcome> DockerRunner::start(const std::vector<LaunchRequest>& 
         // Images preflight already found are not asked for again; names are checked by create
         // itself (a conflict is then looked at), which saves a call per wave.
         std::map<const LaunchRequest*, std::string> problems;
+        for (const auto* request : group) {
+            std::string why = publish_problem(eng, *request);
+            if (!why.empty()) problems[request] = why;
+        }
         std::string engine_error = check_images(eng, group, problems);
         std::set<std::string> networks_done;
         for (const auto* request : group) {
@@ -333,6 +352,10 @@ std::vector<PreflightProblem> DockerRunner::preflight(const std::vector<LaunchRe
             continue;
         }
         std::map<const LaunchRequest*, std::string> problems;
+        for (const auto* request : group) {
+            std::string why = publish_problem(*eng, *request);
+            if (!why.empty()) problems[request] = why;
+        }
         std::string engine_error = check_images(*eng, group, problems);
         if (!engine_error.empty()) {
             found.push_back({group.front()->instance, engine_error});

@@ -22,6 +22,7 @@ struct RemoteEngine {
     std::shared_ptr<Host> host;
     std::string address;
     std::string env_dir;  ///< where env files are written there (absolute; removed after create)
+    bool loopback = false;  ///< agentctl reaches the host at a loopback address (it is this machine)
 };
 
 /// Gives the engine of an SSH host named by a container agent's deployment.host (connection
@@ -68,6 +69,7 @@ private:
     void check_names(Engine& engine, const std::vector<const LaunchRequest*>& requests,
                      std::map<const LaunchRequest*, std::string>& problems, std::set<std::string>* ours);
     std::string ensure_network(Engine& engine, const LaunchRequest& request);
+    static std::string publish_problem(const Engine& engine, const LaunchRequest& request);
     HostResult create_container(Engine& engine, const LaunchRequest& request);
     void remove_ours(Engine& engine, const LaunchRequest& request);
     StartOutcome start_one(Engine& engine, const LaunchRequest& request);

@@ -18,6 +18,10 @@ std::string default_publish_address(const std::string& host_name) {
     return "";
 }
 
+bool is_loopback_address(const std::string& address) {
+    return address == "localhost" || address == "::1" || address == "[::1]" || address.rfind("127.", 0) == 0;
+}
+
 RemoteHostFactory ssh_docker_hosts(const RunnerContext& context) {
     struct Shared {
         RunnerContext context;
@@ -33,6 +37,7 @@ RemoteHostFactory ssh_docker_hosts(const RunnerContext& context) {
         RemoteEngine engine;
         engine.host = shared->pool->host(target);
         engine.address = default_publish_address(target.host_name);
+        engine.loopback = is_loopback_address(target.host_name);
         // The host's own state dir (as for remote agents), asked once per engine and run.
         HostCommand ask;
         ask.argv = {"sh", "-c", "printf %s \"${XDG_STATE_HOME:-$HOME/.local/state}\""};

@@ -18,4 +18,7 @@ RemoteHostFactory ssh_docker_hosts(const RunnerContext& context);
 /// it is an IP literal (so agentctl's machine reaches it there), else every address ("").
 std::string default_publish_address(const std::string& host_name);
 
+/// Whether `address` (a publish address or an ssh_config HostName) is a loopback address.
+bool is_loopback_address(const std::string& address);
+
 }  // namespace agentctl::runners

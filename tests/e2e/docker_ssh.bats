@@ -144,3 +144,13 @@ YAML
   [[ $output == *"web: "*"dead"*"127.0.0.1:$closed"* ]]
   expect_no_leftovers "$JOB"
 }
+
+@test "a loopback publish on a host reached at another address is refused by preflight, nothing created" {
+  # h1 is a network namespace (its own loopback) reached at 10.231.T.2: its 127.0.0.1 is not ours.
+  { printf 'job:\n  name: %s\nagents:\n' "$JOB"; web_yaml h1; } >job.yaml
+  sed -i "s|^      host: h1|      host: h1\n      publish: \"127.0.0.1:$PORT_WEB\"|" job.yaml
+  run "$AGENTCTL" --state-dir "$STATE" deploy job.yaml --progress plain
+  expect_status 1
+  [[ $output == *"web: publish '127.0.0.1:$PORT_WEB' binds the loopback of h1, which agentctl's machine cannot reach"* ]]
+  expect_no_leftovers "$JOB"
+}

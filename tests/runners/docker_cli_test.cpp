@@ -85,6 +85,14 @@ TEST_CASE("the default publish address of a remote engine is its HostName when t
     CHECK(default_publish_address("127.0.0.1") == "127.0.0.1");
     CHECK(default_publish_address("fd00::5") == "[fd00::5]");
     CHECK(default_publish_address("build.example.com").empty());
+    using agentctl::runners::is_loopback_address;
+    CHECK(is_loopback_address("127.0.0.1"));
+    CHECK(is_loopback_address("127.0.0.2"));
+    CHECK(is_loopback_address("localhost"));
+    CHECK(is_loopback_address("[::1]"));
+    CHECK_FALSE(is_loopback_address("10.0.0.5"));
+    CHECK_FALSE(is_loopback_address("0.0.0.0"));
+    CHECK_FALSE(is_loopback_address(""));
 }
 
 TEST_CASE("the env file holds NAME=value lines and refuses a line break", "[docker]") {
