@@ -59,9 +59,9 @@ std::string env_file_text(const std::string& instance, const std::vector<spec::E
     return text;
 }
 
-std::string publish_arg(const LaunchRequest& request) {
+std::string publish_arg(const LaunchRequest& request, const std::string& default_address) {
     const std::string& text = request.deployment.publish;
-    std::string address = "127.0.0.1";
+    std::string address = default_address;
     std::string port = request.port ? std::to_string(*request.port) : std::string();
     if (!text.empty()) {
         auto colon = text.rfind(':');
@@ -73,7 +73,8 @@ std::string publish_arg(const LaunchRequest& request) {
     return (address.empty() ? std::string() : address + ":") + port + ":" + std::to_string(*inside);
 }
 
-std::vector<std::string> create_args(const LaunchRequest& request, const std::string& env_file) {
+std::vector<std::string> create_args(const LaunchRequest& request, const std::string& env_file,
+                                     const std::string& default_address) {
     const spec::DeploymentSpec& deployment = request.deployment;
     std::vector<std::string> args = {
         "create",
@@ -92,7 +93,7 @@ std::vector<std::string> create_args(const LaunchRequest& request, const std::st
         "--stop-signal", request.stop.signal,
         "--stop-timeout", std::to_string((request.stop.timeout.count() + 999) / 1000),
     };
-    std::string publish = publish_arg(request);
+    std::string publish = publish_arg(request, default_address);
     if (!publish.empty()) args.insert(args.end(), {"--publish", publish});
     for (const auto& volume : deployment.volumes) args.insert(args.end(), {"--volume", volume});
     if (!request.workdir.empty()) args.insert(args.end(), {"--workdir", request.workdir});
@@ -143,18 +144,33 @@ std::vector<LogLine> parse_log_lines(const std::string& text) {
 
 std::vector<std::string> missing_images(const std::string& stderr_text) {
     std::vector<std::string> names;
+    // Debian's CLI (20.10): "Error: No such image: NAME"; newer ones (an engine host may have
+    // any): "Error response from daemon: no such image: NAME: No such image: NAME:latest".
     const std::string marker = "No such image: ";
-    for (std::size_t at = stderr_text.find(marker); at != std::string::npos; at = stderr_text.find(marker, at + 1)) {
-        std::size_t begin = at + marker.size();
-        std::size_t end = stderr_text.find('\n', begin);
-        names.push_back(trim(stderr_text.substr(begin, end == std::string::npos ? std::string::npos : end - begin)));
+    const std::string daemon_marker = "no such image: ";
+    std::size_t start = 0;
+    while (start < stderr_text.size()) {
+        std::size_t end = stderr_text.find('\n', start);
+        if (end == std::string::npos) end = stderr_text.size();
+        const std::string line = stderr_text.substr(start, end - start);
+        start = end + 1;
+        std::size_t at = line.find(daemon_marker);
+        if (at != std::string::npos) {
+            std::size_t begin = at + daemon_marker.size();
+            std::size_t stop = line.find(": " + marker, begin);
+            names.push_back(trim(line.substr(begin, stop == std::string::npos ? std::string::npos : stop - begin)));
+        } else if ((at = line.find(marker)) != std::string::npos) {
+            names.push_back(trim(line.substr(at + marker.size())));
+        }
     }
     return names;
 }
 
 bool is_no_such(const std::string& stderr_text) {
     return contains(stderr_text, "No such container") || contains(stderr_text, "No such object") ||
-           contains(stderr_text, "No such network");
+           contains(stderr_text, "No such network") ||
+           // newer CLIs: "Error response from daemon: network NAME not found"
+           (contains(stderr_text, "daemon: network ") && contains(stderr_text, " not found"));
 }
 
 std::string engine_problem(const HostResult& result, const std::string& host) {

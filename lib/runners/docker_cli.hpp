@@ -32,12 +32,14 @@ std::string env_file_text(const std::string& instance, const std::vector<spec::E
 /// The `docker create` arguments (without the leading "docker") for `request`, reading its
 /// environment from `env_file`: name, labels, --restart=no, the job network with the agent id
 /// as alias, host.docker.internal, publish, volumes, workdir, resources, stop signal/timeout,
-/// the image and the command override.
-std::vector<std::string> create_args(const LaunchRequest& request, const std::string& env_file);
+/// the image and the command override. `default_address` is publish_arg's.
+std::vector<std::string> create_args(const LaunchRequest& request, const std::string& env_file,
+                                     const std::string& default_address = "127.0.0.1");
 
 /// `publish` as docker's -p value mapped to the container's config.port: "127.0.0.1:19000:9000";
-/// default 127.0.0.1:<port>:<port>; empty when the agent has no port at all.
-std::string publish_arg(const LaunchRequest& request);
+/// default <default_address>:<port>:<port> (every address when it is empty); empty when the
+/// agent has no port at all.
+std::string publish_arg(const LaunchRequest& request, const std::string& default_address = "127.0.0.1");
 
 /// What `docker container inspect --format '{{json .State}}'` says about a container.
 struct ContainerState {

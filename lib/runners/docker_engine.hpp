@@ -22,6 +22,9 @@ struct DockerRunner::Engine {
     std::string name;
     std::shared_ptr<Host> host;
     std::string docker;
+    std::string publish_address = "127.0.0.1";  // where a container without `publish` is published
+    std::string env_dir;                         // a remote engine's dir for env files
+    bool reached_over_loopback = true;           // false: the host's loopback is not agentctl's
     util::Millis timeout{60000};
     std::mutex mutex;
     std::set<std::string> images_present;  // found by preflight: start does not ask again

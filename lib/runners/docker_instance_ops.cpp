@@ -138,7 +138,7 @@ std::string DockerRunner::resolve_id(Engine& eng, const InstanceHandle& handle) 
 
 Inspection DockerRunner::inspect(const InstanceHandle& handle) {
     try {
-        Engine& eng = engine(handle.host);
+        Engine& eng = engine(handle);
         std::string id = resolve_id(eng, handle);
         if (id.empty()) {
             Inspection none;
@@ -157,7 +157,8 @@ Inspection DockerRunner::inspect(const InstanceHandle& handle) {
 
 void DockerRunner::archive_logs(Engine& eng, const InstanceHandle& handle) {
     // `docker rm` deletes the container's log: keep it where `agentctl logs` finds it later.
-    if (handle.log_path.empty() || !eng.host->is_local()) return;
+    // (A remote engine's log comes over the session and is kept on agentctl's machine too.)
+    if (handle.log_path.empty()) return;
     HostResult result = eng.run({"logs", "--timestamps", handle.container_id});
     if (result.exit_status != 0) return;
     std::string text;
@@ -178,7 +179,7 @@ void DockerRunner::archive_logs(Engine& eng, const InstanceHandle& handle) {
 
 StopOutcome DockerRunner::stop(const InstanceHandle& recorded, const StopOptions& options) {
     StopOutcome outcome;
-    Engine& eng = engine(recorded.host);
+    Engine& eng = engine(recorded);
     InstanceHandle handle = recorded;
     handle.container_id = resolve_id(eng, recorded);
     if (handle.container_id.empty()) {
@@ -226,7 +227,7 @@ StopOutcome DockerRunner::stop(const InstanceHandle& recorded, const StopOptions
 void DockerRunner::read_logs(const InstanceHandle& handle, const LogOptions& options,
                              const std::function<void(const LogLine&)>& sink) {
     if (handle.container_id.empty()) return read_log(handle.log_path, options, sink);
-    Engine& eng = engine(handle.host);
+    Engine& eng = engine(handle);
     std::vector<std::string> args = {"logs", "--timestamps"};
     if (options.tail) args.insert(args.end(), {"--tail", std::to_string(*options.tail)});
     if (options.since) args.insert(args.end(), {"--since", unix_time_text(*options.since)});
@@ -261,7 +262,7 @@ void DockerRunner::read_logs(const InstanceHandle& handle, const LogOptions& opt
 
 ExecResult DockerRunner::exec(const InstanceHandle& handle, const std::vector<std::string>& argv, util::Millis timeout) {
     ExecResult out;
-    Engine& eng = engine(handle.host);
+    Engine& eng = engine(handle);
     std::vector<std::string> args = {"exec", handle.container_id};
     args.insert(args.end(), argv.begin(), argv.end());
     HostResult result = eng.run(args, timeout);

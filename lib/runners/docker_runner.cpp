@@ -13,6 +13,8 @@
 
 #include "runners/docker_cli.hpp"
 #include "runners/docker_engine.hpp"
+#include "runners/docker_ssh.hpp"
+#include "runners/launch_record.hpp"
 #include "util/errors.hpp"
 
 namespace agentctl::runners {
@@ -47,11 +49,14 @@ DockerRunner::DockerRunner(RunnerContext context, RemoteHostFactory remote_hosts
 
 DockerRunner::~DockerRunner() = default;
 
-DockerRunner::Engine& DockerRunner::engine(const std::string& host) {
+DockerRunner::Engine& DockerRunner::engine(const std::string& host,
+                                           const std::function<spec::DeploymentSpec()>& deployment) {
     const std::string key = is_local_name(host) ? std::string() : host;
-    std::lock_guard<std::mutex> lock(m_mutex);
-    auto found = m_engines.find(key);
-    if (found != m_engines.end()) return *found->second;
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        auto found = m_engines.find(key);
+        if (found != m_engines.end()) return *found->second;
+    }
     auto made = std::make_unique<Engine>();
     made->name = key.empty() ? "127.0.0.1" : key;
     made->docker = m_options.docker;
@@ -59,13 +64,32 @@ DockerRunner::Engine& DockerRunner::engine(const std::string& host) {
     if (key.empty()) {
         made->host = make_local_host();
     } else if (m_remote_hosts) {
-        made->host = m_remote_hosts(key, m_context);
+        // Connected outside m_mutex: a slow host never holds up the other engines (the pool
+        // shares one session per host, so two threads racing here still open one connection).
+        RemoteEngine remote = m_remote_hosts(key, deployment ? deployment() : spec::DeploymentSpec());
+        made->host = std::move(remote.host);
+        made->publish_address = std::move(remote.address);
+        made->env_dir = std::move(remote.env_dir);
+        made->reached_over_loopback = remote.loopback;
     } else {
         throw util::OperationError("container agents on another machine's engine (deployment.host '" + host +
                                    "') need agentctl's SSH runner, which this build does not have; "
                                    "remove deployment.host to run the container on this machine's engine");
     }
+    std::lock_guard<std::mutex> lock(m_mutex);
     return *m_engines.emplace(key, std::move(made)).first->second;
+}
+
+DockerRunner::Engine& DockerRunner::engine(const LaunchRequest& request) {
+    return engine(request.deployment.host, [&request] { return request.deployment; });
+}
+
+DockerRunner::Engine& DockerRunner::engine(const InstanceHandle& handle) {
+    // A later run knows the host's connection settings (user, port, key) from the launch record.
+    return engine(handle.host, [&handle] {
+        auto launch = handle.run_dir.empty() ? std::nullopt : read_launch_record(handle.run_dir);
+        return launch ? launch->request.deployment : spec::DeploymentSpec();
+    });
 }
 
 std::string DockerRunner::check_images(Engine& engine, const std::vector<const LaunchRequest*>& requests,
@@ -154,6 +178,19 @@ void DockerRunner::check_names(Engine& engine, const std::vector<const LaunchReq
     }
 }
 
+std::string DockerRunner::publish_problem(const Engine& engine, const LaunchRequest& request) {
+    // Health checks and local peers call http://<HostName>:<port> (plan/endpoints.cpp): a port
+    // bound to another machine's loopback would never answer them.
+    if (engine.reached_over_loopback) return {};
+    const std::string& text = request.deployment.publish;
+    auto colon = text.rfind(':');
+    if (colon == std::string::npos || !is_loopback_address(text.substr(0, colon))) return {};
+    return "publish '" + text + "' binds the loopback of " + engine.name +
+           ", which agentctl's machine cannot reach (health checks and peers call that host's address); "
+           "publish on an address of " + engine.name + " (ADDR:PORT), or leave publish out to use the address "
+           "agentctl reaches it at";
+}
+
 std::string DockerRunner::ensure_network(Engine& engine, const LaunchRequest& request) {
     const std::string network = docker::network_name(request);
     {
@@ -178,9 +215,12 @@ std::string DockerRunner::ensure_network(Engine& engine, const LaunchRequest& re
 }
 
 HostResult DockerRunner::create_container(Engine& engine, const LaunchRequest& request) {
-    const std::string env_file = request.run_dir + "/container.env";
+    // On another host the file lives in agentctl's state dir there: the local path means nothing.
+    const std::string env_file = engine.host->is_local()
+                                     ? request.run_dir + "/container.env"
+                                     : engine.env_dir + "/" + request.job + "/" + request.instance + ".env";
     engine.host->write_file(env_file, docker::env_file_text(request.instance, request.environment), 0600);
-    HostResult created = engine.run(docker::create_args(request, env_file));
+    HostResult created = engine.run(docker::create_args(request, env_file, engine.publish_address));
     // The values live in the container's config now; the file must not outlive the create.
     if (engine.host->is_local()) ::unlink(env_file.c_str());
     else engine.host->run({{"rm", "-f", env_file}, {}, util::Millis(10000)});
@@ -258,7 +298,7 @@ std::vector<StartOutcome> DockerRunner::start(const std::vector<LaunchRequest>& 
     for (const auto& [host, indexes] : by_host) {
         Engine* engine_ptr = nullptr;
         try {
-            engine_ptr = &engine(host);
+            engine_ptr = &engine(requests[indexes.front()]);
         } catch (const std::exception& error) {
             for (std::size_t i : indexes) outcomes[i].error = error.what();
             continue;
@@ -269,6 +309,10 @@ std::vector<StartOutcome> DockerRunner::start(const std::vector<LaunchRequest>& 
         // Images preflight already found are not asked for again; names are checked by create
         // itself (a conflict is then looked at), which saves a call per wave.
         std::map<const LaunchRequest*, std::string> problems;
+        for (const auto* request : group) {
+            std::string why = publish_problem(eng, *request);
+            if (!why.empty()) problems[request] = why;
+        }
         std::string engine_error = check_images(eng, group, problems);
         std::set<std::string> networks_done;
         for (const auto* request : group) {
@@ -302,12 +346,16 @@ std::vector<PreflightProblem> DockerRunner::preflight(const std::vector<LaunchRe
     for (const auto& [host, group] : by_host) {
         Engine* eng = nullptr;
         try {
-            eng = &engine(host);
+            eng = &engine(*group.front());
         } catch (const std::exception& error) {
             for (const auto* request : group) found.push_back({request->instance, error.what()});
             continue;
         }
         std::map<const LaunchRequest*, std::string> problems;
+        for (const auto* request : group) {
+            std::string why = publish_problem(*eng, *request);
+            if (!why.empty()) problems[request] = why;
+        }
         std::string engine_error = check_images(*eng, group, problems);
         if (!engine_error.empty()) {
             found.push_back({group.front()->instance, engine_error});
@@ -324,7 +372,7 @@ std::vector<PreflightProblem> DockerRunner::preflight(const std::vector<LaunchRe
 
 void DockerRunner::release_job(const std::string& job) {
     std::vector<Engine*> engines;
-    engines.push_back(&engine(""));
+    engines.push_back(&engine(std::string(), {}));
     {
         std::lock_guard<std::mutex> lock(m_mutex);
         for (auto& [key, eng] : m_engines) {

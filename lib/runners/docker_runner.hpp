@@ -16,9 +16,19 @@
 
 namespace agentctl::runners {
 
-/// Gives the Host of an SSH host named by a container agent's deployment.host; empty: such
+/// The engine of another machine: the Host its docker commands run on, and the address a
+/// container publishes on by default there (the one agentctl's machine reaches the host at).
+struct RemoteEngine {
+    std::shared_ptr<Host> host;
+    std::string address;
+    std::string env_dir;  ///< where env files are written there (absolute; removed after create)
+    bool loopback = false;  ///< agentctl reaches the host at a loopback address (it is this machine)
+};
+
+/// Gives the engine of an SSH host named by a container agent's deployment.host (connection
+/// settings from `deployment`); throws HostError when the host cannot be reached. Empty: such
 /// agents are refused with a message saying why.
-using RemoteHostFactory = std::function<std::shared_ptr<Host>(const std::string& host, const RunnerContext& context)>;
+using RemoteHostFactory = std::function<RemoteEngine(const std::string& host, const spec::DeploymentSpec& deployment)>;
 
 /// Knobs of the Docker runner (the defaults are agentctl's; tests may shorten them).
 struct DockerRunnerOptions {
@@ -50,13 +60,16 @@ public:
 
 private:
     struct Engine;
-    Engine& engine(const std::string& host);
+    Engine& engine(const std::string& host, const std::function<spec::DeploymentSpec()>& deployment);
+    Engine& engine(const LaunchRequest& request);
+    Engine& engine(const InstanceHandle& handle);
     std::string resolve_id(Engine& engine, const InstanceHandle& handle);
     std::string check_images(Engine& engine, const std::vector<const LaunchRequest*>& requests,
                              std::map<const LaunchRequest*, std::string>& problems);
     void check_names(Engine& engine, const std::vector<const LaunchRequest*>& requests,
                      std::map<const LaunchRequest*, std::string>& problems, std::set<std::string>* ours);
     std::string ensure_network(Engine& engine, const LaunchRequest& request);
+    static std::string publish_problem(const Engine& engine, const LaunchRequest& request);
     HostResult create_container(Engine& engine, const LaunchRequest& request);
     void remove_ours(Engine& engine, const LaunchRequest& request);
     StartOutcome start_one(Engine& engine, const LaunchRequest& request);

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "runners/docker_runner.hpp"
+#include "runners/docker_ssh.hpp"
 #include "runners/dry_run_runner.hpp"
 #include "runners/local_runner.hpp"
 #include "runners/runner.hpp"
@@ -21,7 +22,9 @@ struct RunnerKind {
 };
 
 std::unique_ptr<Runner> make_local(const RunnerContext& context) { return std::make_unique<LocalRunner>(context); }
-std::unique_ptr<Runner> make_docker(const RunnerContext& context) { return std::make_unique<DockerRunner>(context); }
+std::unique_ptr<Runner> make_docker(const RunnerContext& context) {
+    return std::make_unique<DockerRunner>(context, ssh_docker_hosts(context));
+}
 std::unique_ptr<Runner> make_ssh(const RunnerContext& context) { return std::make_unique<SshRunner>(context); }
 
 constexpr RunnerKind k_runner_kinds[] = {

@@ -141,17 +141,6 @@ YAML
   expect_no_leftovers "$JOB"
 }
 
-@test "a container agent on another machine's engine is refused: this build has no SSH runner" {
-  {
-    printf 'job:\n  name: %s\nagents:\n' "$JOB"
-    container_agent far "$PORT_A" 'host: buildhost'
-  } >job.yaml
-  run "$AGENTCTL" --state-dir "$STATE" deploy job.yaml --progress plain
-  expect_status 1
-  [[ $output == *"far: container agents on another machine's engine (deployment.host 'buildhost') need agentctl's SSH runner, which this build does not have"* ]]
-  expect_no_leftovers "$JOB"
-}
-
 @test "permission denied on the Docker socket: a user outside the docker group is told how to fix it" {
   [ "$(id -u)" = 0 ] || skip "needs root to run agentctl as the unprivileged user nobody"
   # The real socket, reached by a real user without access to it (root:docker, mode 0660).

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "runners/docker_cli.hpp"
+#include "runners/docker_ssh.hpp"
 #include "util/errors.hpp"
 
 namespace docker = agentctl::runners::docker;
@@ -70,6 +71,30 @@ TEST_CASE("publish defaults to 127.0.0.1:<port> and maps to config.port", "[dock
     CHECK(docker::publish_arg(request).empty());
 }
 
+TEST_CASE("on a remote engine publish defaults to the address agentctl reaches the host at", "[docker]") {
+    LaunchRequest request = web_request();
+    CHECK(docker::publish_arg(request, "10.0.0.5") == "10.0.0.5:8080:8080");
+    CHECK(docker::publish_arg(request, "") == "8080:8080");
+    request.deployment.publish = "127.0.0.1:19000";
+    CHECK(docker::publish_arg(request, "10.0.0.5") == "127.0.0.1:19000:8080");
+}
+
+TEST_CASE("the default publish address of a remote engine is its HostName when that is an IP", "[docker]") {
+    using agentctl::runners::default_publish_address;
+    CHECK(default_publish_address("10.0.0.5") == "10.0.0.5");
+    CHECK(default_publish_address("127.0.0.1") == "127.0.0.1");
+    CHECK(default_publish_address("fd00::5") == "[fd00::5]");
+    CHECK(default_publish_address("build.example.com").empty());
+    using agentctl::runners::is_loopback_address;
+    CHECK(is_loopback_address("127.0.0.1"));
+    CHECK(is_loopback_address("127.0.0.2"));
+    CHECK(is_loopback_address("localhost"));
+    CHECK(is_loopback_address("[::1]"));
+    CHECK_FALSE(is_loopback_address("10.0.0.5"));
+    CHECK_FALSE(is_loopback_address("0.0.0.0"));
+    CHECK_FALSE(is_loopback_address(""));
+}
+
 TEST_CASE("the env file holds NAME=value lines and refuses a line break", "[docker]") {
     std::vector<agentctl::spec::EnvVar> environment = {{"A", "1", false, {}}, {"TOKEN", "x y=z", true, {}}};
     CHECK(docker::env_file_text("web", environment) == "A=1\nTOKEN=x y=z\n");
@@ -108,6 +133,12 @@ TEST_CASE("missing images and engine problems are told apart", "[docker]") {
     CHECK(docker::missing_images("Error: No such image: app:v1\nError: No such image: db:v2\n") ==
           std::vector<std::string>{"app:v1", "db:v2"});
     CHECK(docker::is_no_such("Error: No such container: shop-web"));
+    // What docker 28's CLI (/usr/local/bin/docker here, reached over SSH) says instead.
+    CHECK(docker::missing_images("Error response from daemon: no such image: app: No such image: app:latest\n"
+                                 "Error response from daemon: no such image: db:v2: No such image: db:v2\n") ==
+          std::vector<std::string>{"app", "db:v2"});
+    CHECK(docker::is_no_such("Error response from daemon: network agentctl-shop not found"));
+    CHECK_FALSE(docker::is_no_such("sh: 1: docker: not found"));
     CHECK_FALSE(docker::is_no_such("Error response from daemon: conflict"));
 
     HostResult down;
