@@ -102,18 +102,7 @@ bool Supervisor::start_agent() {
         fail_start(spawned.error);
         return false;
     }
-    m_agent_pid = spawned.pid;
-    m_output_fd = spawned.output_fd;
-    m_drain_deadline_ms = -1;
-    m_agent_started_ms = monotonic_ms();
-    m_status.agent_pid = spawned.pid;
-    m_status.agent_start = process_start_time(spawned.pid);
-    m_status.exited = false;
-    m_status.started_at = utc_millis(started);
-    m_status.exit_status.reset();
-    m_status.signal.reset();
-    m_status.exited_at.clear();
-    m_status.error.clear();
+    adopt_agent(spawned, started);
     std::string error = write_status_file(m_options.status_path, m_status);
     if (!error.empty()) {
         // Without a status file agentctl could never learn how the agent ended: do not run it.
@@ -335,6 +324,21 @@ void Supervisor::cancel_restart() {
     m_drain_deadline_ms = monotonic_ms();
 }
 
+void Supervisor::adopt_agent(const SpawnResult& spawned, const timespec& started) {
+    m_agent_pid = spawned.pid;
+    m_output_fd = spawned.output_fd;
+    m_drain_deadline_ms = -1;
+    m_agent_started_ms = monotonic_ms();
+    m_status.agent_pid = spawned.pid;
+    m_status.agent_start = process_start_time(spawned.pid);
+    m_status.exited = false;
+    m_status.started_at = utc_millis(started);
+    m_status.exit_status.reset();
+    m_status.signal.reset();
+    m_status.exited_at.clear();
+    m_status.error.clear();
+}
+
 void Supervisor::restart_agent() {
     m_restart_at_ms = -1;
     m_status.restarting = false;
@@ -363,18 +367,7 @@ void Supervisor::restart_agent() {
         after_exit(std::move(exit));
         return;
     }
-    m_agent_pid = spawned.pid;
-    m_output_fd = spawned.output_fd;
-    m_drain_deadline_ms = -1;
-    m_agent_started_ms = monotonic_ms();
-    m_status.agent_pid = spawned.pid;
-    m_status.agent_start = process_start_time(spawned.pid);
-    m_status.exited = false;
-    m_status.started_at = utc_millis(started);
-    m_status.exit_status.reset();
-    m_status.signal.reset();
-    m_status.exited_at.clear();
-    m_status.error.clear();
+    adopt_agent(spawned, started);
     if (!m_status.history.empty()) {
         m_status.history.back().restarted_at = m_status.started_at;
         m_status.history.back().new_pid = spawned.pid;

@@ -4,6 +4,9 @@
 
 #include <sys/types.h>
 
+#include <ctime>
+
+#include "agent_process.hpp"
 #include "line_buffer.hpp"
 #include "log_writer.hpp"
 #include "shim_options.hpp"
@@ -24,6 +27,8 @@ public:
 
 private:
     bool start_agent();
+    /// Makes a freshly spawned agent the one supervised, and describes it in the status.
+    void adopt_agent(const SpawnResult& spawned, const timespec& started);
     int fail_start(const std::string& error);
     void handshake_ok();
     void supervise();
