@@ -207,37 +207,29 @@ std::vector<ReadyOutcome> wait_ready(const std::vector<ReadyTarget>& targets, ru
             continue;
         }
 
-        // An instance that died during its start is reported now, not at its deadline.
-        std::vector<std::size_t> alive;
-        for (std::size_t i : due) {
-            runners::Inspection inspection = inspect(targets[i]);
-            if (is_gone(inspection)) {
-                decide(i, ReadyState::exited, gone_detail(inspection), inspection.exit_status);
-            } else {
-                if (inspection.liveness == runners::Liveness::unknown)
-                    slots[i].last_detail = "cannot inspect: " + inspection.reason;
-                alive.push_back(i);
-            }
-        }
-
-        std::map<std::size_t, Check> checks = run_checks(targets, slots, alive, start, prober, interrupted);
+        // One inspection per due instance and round, after its check: an instance that died
+        // during its start is reported now, not at its deadline, and a healthy answer counts only
+        // from an instance still alive (another process may hold its port). Remote runners answer
+        // the inspections of a round with one batch per host, so this is one round trip a round.
+        std::map<std::size_t, Check> checks = run_checks(targets, slots, due, start, prober, interrupted);
         const bool stop_now = is_interrupted();
         now = SteadyClock::now();
         for (auto& [i, check] : checks) {
-            if (check.healthy) {
-                // A healthy answer from a process that just died (another one holding its port)
-                // must not count: confirm it is still alive.
+            if (!check.cancelled) {
                 runners::Inspection inspection = inspect(targets[i]);
-                if (is_gone(inspection))
+                if (is_gone(inspection)) {
                     decide(i, ReadyState::exited, gone_detail(inspection), inspection.exit_status);
-                else if (targets[i].health.kind == spec::HealthKind::none &&
-                         inspection.liveness != runners::Liveness::running)
+                    continue;
+                }
+                if (check.healthy && targets[i].health.kind == spec::HealthKind::none &&
+                    inspection.liveness != runners::Liveness::running) {
                     slots[i].last_detail = "cannot inspect: " + inspection.reason;
-                else
+                } else if (check.healthy) {
                     decide(i, ReadyState::ready, check.detail);
-                if (slots[i].done) continue;
-            } else if (!check.cancelled) {
-                slots[i].last_detail = check.detail;
+                    continue;
+                } else {
+                    slots[i].last_detail = check.detail;
+                }
             }
             if (stop_now) continue;
             Slot& slot = slots[i];

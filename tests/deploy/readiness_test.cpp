@@ -211,7 +211,7 @@ TEST_CASE("a healthy answer from an instance that just died does not make it rea
     HttpListener server(healthy_after(Millis(0)));
     StubRunner runner;
     StubRunner::Script script;
-    script.inspects_before_exit = 1;  // alive for the first inspect, gone when re-checked
+    script.inspects_before_exit = 0;  // gone at the inspection that follows its healthy answer
     script.exit_status = 1;
     std::vector<ReadyTarget> targets{target("imposter", runner, script, health(HealthKind::http), server.url(), Millis(5000))};
     HealthProber prober;
