@@ -10,6 +10,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "runners/curl_multi_pool.hpp"
 #include "util/errors.hpp"
 
 namespace agentctl::runners {
@@ -130,9 +131,13 @@ ProbeResult finish(const Transfer& transfer, CURLcode code) {
 }  // namespace
 
 struct HealthProber::Impl {
-    CURLM* multi = nullptr;
+    // Idle keep-alive connections stay cached between calls, about one per check that can be
+    // in flight.
+    explicit Impl(std::size_t parallel_checks) : parallel(parallel_checks), pool(static_cast<long>(parallel_checks)) {}
+
+    std::size_t parallel;
+    CurlMultiPool pool;
     std::vector<CURL*> idle;  // easy handles kept between calls
-    std::size_t parallel = k_min_parallel;
 
     CURL* acquire() {
         if (idle.empty()) {
@@ -153,7 +158,7 @@ struct HealthProber::Impl {
     }
 
     // Every option is set again on each use: a reset handle keeps nothing from its last check
-    // but the multi handle's shared connection and DNS caches.
+    // but its shard's shared connection and DNS caches.
     void configure(Transfer& transfer) {
         CURL* easy = transfer.easy;
         const ProbeRequest& request = *transfer.request;
@@ -182,7 +187,7 @@ struct HealthProber::Impl {
     }
 
     void stop(Transfer& transfer) {
-        curl_multi_remove_handle(multi, transfer.easy);
+        pool.remove(transfer.easy);
         release(transfer.easy);
         transfer.easy = nullptr;
     }
@@ -203,18 +208,13 @@ ProbeRequest make_probe_request(const spec::HealthSpec& health, const std::strin
     return request;
 }
 
-HealthProber::HealthProber() : m_impl(std::make_unique<Impl>()) {
+HealthProber::HealthProber() {
     init_curl_once();
-    m_impl->multi = curl_multi_init();
-    if (m_impl->multi == nullptr) throw util::OperationError("cannot create a libcurl multi handle");
-    m_impl->parallel = parallel_limit();
-    // Idle keep-alive connections stay cached between calls, one per check that can be in flight.
-    curl_multi_setopt(m_impl->multi, CURLMOPT_MAXCONNECTS, static_cast<long>(m_impl->parallel));
+    m_impl = std::make_unique<Impl>(parallel_limit());
 }
 
 HealthProber::~HealthProber() {
     for (CURL* easy : m_impl->idle) curl_easy_cleanup(easy);
-    curl_multi_cleanup(m_impl->multi);
 }
 
 std::vector<ProbeResult> HealthProber::probe(const std::vector<ProbeRequest>& requests,
@@ -240,7 +240,7 @@ std::vector<ProbeResult> HealthProber::probe(const std::vector<ProbeRequest>& re
             transfer.easy = impl.acquire();
             impl.configure(transfer);
             transfer.started = SteadyClock::now();
-            if (curl_multi_add_handle(impl.multi, transfer.easy) != CURLM_OK) {
+            if (!impl.pool.add(transfer.easy, url_authority(request.url))) {
                 impl.release(transfer.easy);
                 transfer.easy = nullptr;
                 results[i].detail = "cannot start the check";
@@ -269,23 +269,17 @@ std::vector<ProbeResult> HealthProber::probe(const std::vector<ProbeRequest>& re
                 abandon_all("cancelled");
                 break;
             }
-            int running = 0;
-            curl_multi_perform(impl.multi, &running);
-            int queued = 0;
-            while (CURLMsg* message = curl_multi_info_read(impl.multi, &queued)) {
-                if (message->msg != CURLMSG_DONE) continue;
+            for (const auto& done : impl.pool.run(std::chrono::milliseconds(k_poll_slice_ms))) {
                 Transfer* transfer = nullptr;
-                curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, &transfer);
-                const CURLcode code = message->data.result;
-                results[static_cast<std::size_t>(transfer - transfers.data())] = finish(*transfer, code);
+                curl_easy_getinfo(static_cast<CURL*>(done.easy), CURLINFO_PRIVATE, &transfer);
+                results[static_cast<std::size_t>(transfer - transfers.data())] = finish(*transfer, static_cast<CURLcode>(done.code));
                 impl.stop(*transfer);
                 --active;
             }
             start_more();
-            if (active > 0) curl_multi_poll(impl.multi, nullptr, 0, static_cast<int>(k_poll_slice_ms), nullptr);
         }
     } catch (...) {
-        // Never leave a handle attached to the multi handle with a dangling Transfer pointer.
+        // Never leave a handle attached to a multi handle with a dangling Transfer pointer.
         abandon_all("aborted");
         throw;
     }

@@ -5,8 +5,10 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <thread>
 
+#include "runners/curl_multi_pool.hpp"
 #include "support/http_listener.hpp"
 
 using agentctl::runners::HealthProber;
@@ -178,6 +180,36 @@ TEST_CASE("keep-alive connections are reused across calls") {
     for (int i = 0; i < 3; ++i) CHECK(probe_one(prober, http(server.url() + "/health")).detail == "HTTP 200");
     CHECK(server.requests() == 3);
     CHECK(server.connections() == 1);
+}
+
+TEST_CASE("keep-alive connections to many agents are all kept across calls") {
+    // More targets than the prober has multi handles, so several share one connection cache.
+    std::vector<std::unique_ptr<HttpListener>> servers;
+    std::vector<ProbeRequest> requests;
+    for (int i = 0; i < 150; ++i) {
+        servers.push_back(std::make_unique<HttpListener>(fixed_answers, /*keep_alive=*/true));
+        requests.push_back(http(servers.back()->url() + "/health"));
+    }
+    HealthProber prober;
+    for (int round = 0; round < 3; ++round) {
+        auto results = prober.probe(requests);
+        int healthy = 0;
+        for (const auto& result : results) healthy += result.healthy ? 1 : 0;
+        CHECK(healthy == 150);
+    }
+    int reconnected = 0;
+    for (const auto& server : servers) {
+        CHECK(server->requests() == 3);
+        reconnected += server->connections() == 1 ? 0 : 1;
+    }
+    CHECK(reconnected == 0);
+}
+
+TEST_CASE("url_authority keeps the host and port of a URL") {
+    CHECK(agentctl::runners::url_authority("http://127.0.0.1:8080/health") == "127.0.0.1:8080");
+    CHECK(agentctl::runners::url_authority("http://[::1]:9000?x=1") == "[::1]:9000");
+    CHECK(agentctl::runners::url_authority("https://agent.example#top") == "agent.example");
+    CHECK(agentctl::runners::url_authority("127.0.0.1:7000") == "127.0.0.1:7000");
 }
 
 TEST_CASE("a server that closes each connection is still probed every time") {
