@@ -1,6 +1,7 @@
 #include "deploy_context.hpp"
 
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -85,6 +86,7 @@ runners::Runner& DeployContext::runner(spec::Target target) {
     context.ssh_config = m_ssh_config;
     context.accept_new_host_keys = m_accept_new_host_keys;
     context.parallel = m_parallel;
+    context.watch = m_watch;
     auto runner = runners::make_runner(target, context);
     return *m_runners.emplace(target, std::move(runner)).first->second;
 }
@@ -92,6 +94,17 @@ runners::Runner& DeployContext::runner(spec::Target target) {
 runners::HealthProber& DeployContext::prober() {
     if (!m_prober) m_prober = std::make_unique<runners::HealthProber>();
     return *m_prober;
+}
+
+void DeployContext::start_watching() {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);  // best effort: the caches fall back below their limits
+    }
+    m_watch = true;
+    m_runners.clear();
+    m_prober.reset();
 }
 
 void DeployContext::require_shim() const {

@@ -63,6 +63,11 @@ public:
     runners::Runner& runner(spec::Target target);
     /// The prober every health check of this invocation goes through.
     runners::HealthProber& prober();
+
+    /// From now on this context serves a long-lived watch (the monitor): its runners and prober
+    /// are made anew to keep what makes repeated checks cheap, and the soft limit on open
+    /// descriptors is raised to the hard one (a kept connection and a pidfd per agent).
+    void start_watching();
     /// Throws util::OperationError when no agentctl-shim can be found (needed to start agents).
     void require_shim() const;
     /// A deployer over this context reporting to `observer` (which must outlive it); it polls
@@ -76,6 +81,7 @@ private:
     std::string m_ssh_config;
     bool m_accept_new_host_keys = false;
     int m_parallel = 16;
+    bool m_watch = false;
     bool m_dry_run = false;
     std::unique_ptr<state::StateStore> m_store;
     std::unique_ptr<runners::HealthProber> m_prober;

@@ -124,6 +124,7 @@ int run_monitor_session(DeployContext& context, const GlobalOptions& globals, co
     std::optional<MetricsServer> server;
     if (!options.metrics_addr.empty()) server.emplace(options.metrics_addr, [metrics] { return metrics->render(); });
 
+    context.start_watching();
     LineReporter reporter(report_style(options.progress, globals.quiet), Console::detect(globals.no_color));
     if (server) reporter.note("serving metrics on http://" + options.metrics_addr + "/metrics");
     deploy::JobMonitor monitor(

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
@@ -146,10 +147,30 @@ bool restarted_by_shim(const ShimStatus& status, const InstanceHandle& handle) {
            status.agent.pid != handle.agent.pid;
 }
 
+// A quarter of the descriptor limit for pidfds, as the health prober takes another quarter.
+std::size_t watch_limit() {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 1024;
+    return static_cast<std::size_t>(limit.rlim_cur / 4);
+}
+
 }  // namespace
 
 LocalRunner::LocalRunner(RunnerContext context, LocalRunnerOptions options)
-    : m_context(std::move(context)), m_options(options) {}
+    : m_context(std::move(context)), m_options(options) {
+    if (m_context.watch) {
+        m_watch = std::make_unique<util::ProcessWatch>(watch_limit());
+        m_status_cache = std::make_unique<ShimStatusCache>();
+    }
+}
+
+bool LocalRunner::alive(const util::ProcessRef& process) {
+    return m_watch ? m_watch->matches(process) : util::process_matches(process);
+}
+
+std::optional<ShimStatus> LocalRunner::status_at(const std::string& path) {
+    return m_status_cache ? m_status_cache->read(path) : read_shim_status(path);
+}
 
 std::vector<StartOutcome> LocalRunner::start(const std::vector<LaunchRequest>& requests) {
     std::vector<StartOutcome> outcomes(requests.size());
@@ -182,7 +203,7 @@ std::vector<StartOutcome> LocalRunner::start(const std::vector<LaunchRequest>& r
 
 Inspection LocalRunner::inspect(const InstanceHandle& handle) {
     const std::string path = handle.run_dir.empty() ? std::string() : shim_status_path(handle.run_dir);
-    auto status = path.empty() ? std::nullopt : read_shim_status(path);
+    auto status = path.empty() ? std::nullopt : status_at(path);
     // The status file speaks for this instance when it names the recorded shim (the same
     // incarnation: the shim may since have restarted the agent) or the recorded agent.
     auto describes = [&](const std::optional<ShimStatus>& s) {
@@ -199,12 +220,12 @@ Inspection LocalRunner::inspect(const InstanceHandle& handle) {
     auto judge = [&]() -> std::optional<Inspection> {
         if (!describes(status)) return std::nullopt;
         Inspection inspection;
-        if (!status->exited && restarted_by_shim(*status, handle) && util::process_matches(status->agent)) {
+        if (!status->exited && restarted_by_shim(*status, handle) && alive(status->agent)) {
             inspection.liveness = Liveness::running;
             inspection.agent = status->agent;
             return with_restarts(inspection);
         }
-        if (status->restarting && util::process_matches(handle.shim)) {
+        if (status->restarting && alive(handle.shim)) {
             inspection = exited_inspection(*status);
             return with_restarts(inspection);
         }
@@ -212,7 +233,7 @@ Inspection LocalRunner::inspect(const InstanceHandle& handle) {
         return std::nullopt;
     };
 
-    if (util::process_matches(handle.agent)) {
+    if (alive(handle.agent)) {
         Inspection inspection;
         inspection.liveness = Liveness::running;
         inspection.agent = handle.agent;
@@ -221,11 +242,11 @@ Inspection LocalRunner::inspect(const InstanceHandle& handle) {
     reap_if_own_zombie(handle.shim);
     if (auto judged = judge()) return *judged;
     // The agent is gone but its shim may be writing the exit (or the restart) down right now.
-    if (describes(status) && util::process_matches(handle.shim)) {
+    if (describes(status) && alive(handle.shim)) {
         auto deadline = std::chrono::steady_clock::now() + k_status_settle;
         while (std::chrono::steady_clock::now() < deadline) {
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
-            status = read_shim_status(path);
+            status = status_at(path);
             if (auto judged = judge()) return *judged;
         }
     }

@@ -2,9 +2,13 @@
 // The runner for agents on this machine: one agentctl-shim per agent (DESIGN.md §4 "Local").
 
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 
 #include "runners/runner.hpp"
+#include "runners/shim_status.hpp"
+#include "util/process_watch.hpp"
 
 namespace agentctl::runners {
 
@@ -34,9 +38,14 @@ public:
 
 private:
     StopOutcome stop_running(const InstanceHandle& handle, const StopOptions& options, int signal);
+    // Inspection's reads, through the caches when the context asks to watch.
+    bool alive(const util::ProcessRef& process);
+    std::optional<ShimStatus> status_at(const std::string& path);
 
     RunnerContext m_context;
     LocalRunnerOptions m_options;
+    std::unique_ptr<util::ProcessWatch> m_watch;      // only when m_context.watch
+    std::unique_ptr<ShimStatusCache> m_status_cache;  // only when m_context.watch
 };
 
 /// The agentctl-shim to use: next to the running executable (/proc/self/exe), else the first

@@ -185,6 +185,9 @@ struct RunnerContext {
     std::string ssh_config;      ///< --ssh-config / $AGENTCTL_SSH_CONFIG; empty: ~/.ssh/config
     bool accept_new_host_keys = false;  ///< --accept-new-host-keys (OpenSSH's accept-new)
     int parallel = 16;           ///< --parallel: hosts acted on at once
+    /// A long-lived caller (the monitor) that inspects the same instances again and again:
+    /// runners may keep what makes that cheap (pidfds of proven processes, parsed status files).
+    bool watch = false;
 };
 
 /// A runner for `target`, from the kind -> factory table (runners/registry.cpp). Throws

@@ -1,5 +1,7 @@
 #include "runners/shim_status.hpp"
 
+#include <sys/stat.h>
+
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -104,6 +106,27 @@ Inspection exited_inspection(const ShimStatus& status) {
     inspection.exited_at = status.exited_at;
     if (!status.error.empty()) inspection.reason = status.error;
     return inspection;
+}
+
+std::optional<ShimStatus> ShimStatusCache::read(const std::string& path) {
+    struct stat info {};
+    if (::stat(path.c_str(), &info) != 0) {
+        m_entries.erase(path);
+        return std::nullopt;
+    }
+    Entry now;
+    now.device = static_cast<unsigned long long>(info.st_dev);
+    now.inode = static_cast<unsigned long long>(info.st_ino);
+    now.size = static_cast<unsigned long long>(info.st_size);
+    now.modified_ns = static_cast<long long>(info.st_mtim.tv_sec) * 1000000000LL + info.st_mtim.tv_nsec;
+    auto found = m_entries.find(path);
+    if (found != m_entries.end() && found->second.device == now.device && found->second.inode == now.inode &&
+        found->second.size == now.size && found->second.modified_ns == now.modified_ns) {
+        return found->second.status;
+    }
+    now.status = read_shim_status(path);
+    m_entries[path] = now;
+    return now.status;
 }
 
 }  // namespace agentctl::runners

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "runners/runner.hpp"
@@ -47,5 +48,22 @@ Inspection exited_inspection(const ShimStatus& status);
 
 /// Reads and parses the status file at `path`; nullopt when it is missing or not readable.
 std::optional<ShimStatus> read_shim_status(const std::string& path);
+
+/// Status files read again only when they changed: the shim replaces its file by a rename on
+/// every change, so an unchanged device, inode, size and modification time mean an unchanged
+/// content. For a long-lived caller (the monitor) that reads each file every second.
+class ShimStatusCache {
+public:
+    /// What read_shim_status(path) would return, parsed again only when the file changed.
+    std::optional<ShimStatus> read(const std::string& path);
+
+private:
+    struct Entry {
+        unsigned long long device = 0, inode = 0, size = 0;
+        long long modified_ns = 0;
+        std::optional<ShimStatus> status;
+    };
+    std::unordered_map<std::string, Entry> m_entries;
+};
 
 }  // namespace agentctl::runners

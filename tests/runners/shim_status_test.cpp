@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdio>
 #include <fstream>
 
 #include "runners/runner_test_support.hpp"
@@ -70,4 +71,42 @@ TEST_CASE("read_shim_status reads the file in a run dir", "[status]") {
     REQUIRE(status.has_value());
     CHECK(status->agent.pid == 7);
     CHECK(status->agent.start_time == 6);
+}
+
+namespace {
+
+// Writes a status file the way the shim does: a temporary file renamed over the old one.
+void write_status_like_the_shim(const std::string& path, int agent_pid, const char* state) {
+    const std::string temporary = path + ".tmp";
+    std::ofstream(temporary) << R"({"version":1,"shim_pid":9,"shim_start":8,"agent_pid":)" << agent_pid
+                             << R"(,"agent_start":6,"state":")" << state
+                             << R"(","started_at":null,"exit_status":null,"signal":null,"exited_at":null,"error":null})"
+                             << "\n";
+    REQUIRE(std::rename(temporary.c_str(), path.c_str()) == 0);
+}
+
+}  // namespace
+
+TEST_CASE("ShimStatusCache sees every replacement of a status file", "[status]") {
+    agentctl::test::TempDir dir;
+    const std::string path = dir / "status.json";
+    agentctl::runners::ShimStatusCache cache;
+    CHECK_FALSE(cache.read(path));
+
+    write_status_like_the_shim(path, 7, "running");
+    auto first = cache.read(path);
+    REQUIRE(first.has_value());
+    CHECK(first->agent.pid == 7);
+    CHECK_FALSE(first->exited);
+    CHECK(cache.read(path)->agent.pid == 7);
+
+    // Same size, written at once: only the inode tells the new file apart.
+    write_status_like_the_shim(path, 5, "exited");
+    auto second = cache.read(path);
+    REQUIRE(second.has_value());
+    CHECK(second->agent.pid == 5);
+    CHECK(second->exited);
+
+    std::remove(path.c_str());
+    CHECK_FALSE(cache.read(path));
 }

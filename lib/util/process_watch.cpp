@@ -1,0 +1,65 @@
+#include "util/process_watch.hpp"
+
+#include <poll.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+namespace agentctl::util {
+namespace {
+
+// glibc 2.36 (Debian 12) has no pidfd_open wrapper in every configuration: the raw system call.
+int open_pidfd(int pid) {
+#ifdef SYS_pidfd_open
+    return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));  // close-on-exec by default
+#else
+    (void)pid;
+    return -1;
+#endif
+}
+
+// A pidfd turns readable once its process has exited (zombie or reaped).
+bool exited(int fd) {
+    pollfd entry{fd, POLLIN, 0};
+    return ::poll(&entry, 1, 0) != 0;  // readable, or an error: either way not provably alive
+}
+
+}  // namespace
+
+ProcessWatch::ProcessWatch(std::size_t max_watched) : m_max(max_watched) {}
+
+ProcessWatch::~ProcessWatch() {
+    for (const auto& [pid, entry] : m_watched) ::close(entry.fd);
+}
+
+void ProcessWatch::forget(int pid) {
+    auto found = m_watched.find(pid);
+    if (found == m_watched.end()) return;
+    ::close(found->second.fd);
+    m_watched.erase(found);
+}
+
+bool ProcessWatch::matches(const ProcessRef& ref) {
+    if (ref.empty()) return false;
+    auto found = m_watched.find(ref.pid);
+    if (found != m_watched.end()) {
+        if (found->second.start_time == ref.start_time) {
+            if (!exited(found->second.fd)) return true;
+            forget(ref.pid);
+            return false;
+        }
+        forget(ref.pid);  // another incarnation of the pid is asked about now
+    }
+    if (m_watched.size() >= m_max) return process_matches(ref);
+    // The pidfd first, then the proof: if the start time read afterwards matches, the process
+    // the pidfd holds is the recorded one, unless it exited in between (checked last).
+    const int fd = open_pidfd(ref.pid);
+    if (fd < 0) return process_matches(ref);
+    if (!process_matches(ref) || exited(fd)) {
+        ::close(fd);
+        return process_matches(ref);
+    }
+    m_watched[ref.pid] = Entry{ref.start_time, fd};
+    return true;
+}
+
+}  // namespace agentctl::util

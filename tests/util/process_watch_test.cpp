@@ -1,0 +1,78 @@
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util/process_watch.hpp"
+
+using namespace agentctl::util;
+
+namespace {
+
+// A child that waits to be killed; the test reaps it.
+pid_t sleeping_child() {
+    pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        pause();
+        _exit(0);
+    }
+    return child;
+}
+
+// Waits (bounded) until the killed `child` is a zombie, as /proc tells.
+void wait_until_exited(pid_t child) {
+    for (int i = 0; i < 400 && process_start_time(child); ++i) usleep(5000);
+}
+
+}  // namespace
+
+TEST_CASE("a watched process matches through its pidfd until it exits") {
+    pid_t child = sleeping_child();
+    auto ref = process_ref(child);
+    REQUIRE(ref.has_value());
+    ProcessWatch watch(16);
+    CHECK(watch.matches(*ref));
+    CHECK(watch.watched() == 1);
+    CHECK(watch.matches(*ref));
+    CHECK(watch.watched() == 1);
+
+    kill(child, SIGKILL);
+    wait_until_exited(child);
+    // A zombie no longer matches (as process_matches says), and its pidfd is let go.
+    CHECK_FALSE(watch.matches(*ref));
+    CHECK(watch.watched() == 0);
+    int status = 0;
+    CHECK(waitpid(child, &status, 0) == child);
+    CHECK_FALSE(watch.matches(*ref));
+}
+
+TEST_CASE("a watch never matches another start time for the same pid") {
+    pid_t child = sleeping_child();
+    auto ref = process_ref(child);
+    REQUIRE(ref.has_value());
+    ProcessWatch watch(16);
+    REQUIRE(watch.matches(*ref));
+    CHECK_FALSE(watch.matches(ProcessRef{ref->pid, ref->start_time + 1}));
+    CHECK(watch.watched() == 0);
+    CHECK(watch.matches(*ref));  // proven again from /proc
+    CHECK_FALSE(watch.matches(ProcessRef{}));
+    kill(child, SIGKILL);
+    int status = 0;
+    CHECK(waitpid(child, &status, 0) == child);
+}
+
+TEST_CASE("past its limit a watch answers from /proc alone") {
+    pid_t child = sleeping_child();
+    auto ref = process_ref(child);
+    REQUIRE(ref.has_value());
+    ProcessWatch watch(0);
+    CHECK(watch.matches(*ref));
+    CHECK(watch.watched() == 0);
+    kill(child, SIGKILL);
+    wait_until_exited(child);
+    CHECK_FALSE(watch.matches(*ref));
+    int status = 0;
+    CHECK(waitpid(child, &status, 0) == child);
+}
