@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <sstream>
 #include <thread>
+#include <unordered_set>
 
 #include "deploy/instance_ops.hpp"
 #include "deploy/monitor_metrics.hpp"
@@ -89,14 +90,21 @@ void JobMonitor::update_metrics(const state::InstanceRecord& record, const Track
 }
 
 bool JobMonitor::round(const MonitorOptions& options) {
-    auto job = m_store.job(options.job);
-    if (!job) return false;
-    auto records = m_store.instances(options.job);
+    const std::pair<std::int64_t, std::uint64_t> version{m_store.data_version(), state::state_writes_committed()};
+    if (!m_read_at || *m_read_at != version) {
+        m_job_recorded = m_store.job(options.job).has_value();
+        m_records = m_job_recorded ? m_store.instances(options.job) : std::vector<state::InstanceRecord>{};
+        m_read_at = version;
+    }
+    if (!m_job_recorded) return false;
+    const auto& records = m_records;
     const auto now = SteadyClock::now();
 
     // Instances no longer recorded are forgotten (and leave the metrics).
+    std::unordered_set<std::string> recorded_names;
+    for (const auto& record : records) recorded_names.insert(record.instance);
     for (auto it = m_tracked.begin(); it != m_tracked.end();) {
-        bool recorded = std::any_of(records.begin(), records.end(), [&](const auto& r) { return r.instance == it->first; });
+        const bool recorded = recorded_names.count(it->first) != 0;
         if (!recorded && m_metrics) m_metrics->forget_instance({options.job, it->second.agent, it->first});
         it = recorded ? std::next(it) : m_tracked.erase(it);
     }

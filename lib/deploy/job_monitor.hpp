@@ -9,10 +9,13 @@
 // made on their own recorded as events,
 // one report per state change, Prometheus metrics kept up to date.
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "deploy/live_status.hpp"
 #include "runners/runner.hpp"
@@ -101,6 +104,11 @@ private:
     MonitorReporter& m_reporter;
     MonitorMetrics* m_metrics;
     std::map<std::string, Tracked> m_tracked;  ///< by instance name
+    // The job's rows as last read, and the state's version then (data_version, this process's
+    // commits): read again only when the state changed, not every round.
+    std::optional<std::pair<std::int64_t, std::uint64_t>> m_read_at;
+    bool m_job_recorded = false;
+    std::vector<state::InstanceRecord> m_records;
 };
 
 }  // namespace agentctl::deploy

@@ -26,6 +26,7 @@ public:
     std::optional<JobRecord> job(const std::string& name) override;
     std::vector<JobRecord> jobs() override;
     std::vector<InstanceRecord> instances(const std::string& job) override;
+    std::int64_t data_version() override;
     std::optional<RevisionRecord> revision(const std::string& job, int revision) override;
     std::vector<RevisionRecord> revisions(const std::string& job) override;
     std::vector<EventRecord> events(const std::string& job, std::int64_t after_id, std::size_t limit) override;

@@ -200,6 +200,10 @@ std::optional<JobRecord> SqliteStateStore::job(const std::string& name) {
     });
 }
 
+std::int64_t SqliteStateStore::data_version() {
+    return read("reading the data version", [&] { return std::stoll(m_db->query_text("PRAGMA data_version")); });
+}
+
 std::vector<JobRecord> SqliteStateStore::jobs() {
     return read("reading jobs", [&] {
         std::vector<JobRecord> result;

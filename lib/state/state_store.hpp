@@ -171,6 +171,10 @@ public:
     virtual std::vector<EventRecord> events(const std::string& job, std::int64_t after_id, std::size_t limit) = 0;
     /// The newest event of each instance of `job` (instance-level events only), oldest first.
     virtual std::vector<EventRecord> latest_events(const std::string& job) = 0;
+    /// SQLite's PRAGMA data_version: it changes when another connection has committed a change
+    /// since this connection last looked (this process's own commits: state_writes_committed()).
+    /// A caller that polls the state (the monitor) reads it again only when either changed.
+    virtual std::int64_t data_version() = 0;
 
     /// Begins a write transaction (BEGIN IMMEDIATE, retried under the busy timeout).
     virtual std::unique_ptr<WriteTx> begin() = 0;

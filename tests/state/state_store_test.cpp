@@ -468,3 +468,15 @@ TEST_CASE("a nested begin on the same store is refused", "[state_store]") {
     CHECK_THROWS_WITH(store->begin(), "state database " + dir.db() +
                                           ": a write transaction is already open on this thread (nested begin)");
 }
+
+TEST_CASE("data_version changes when another connection commits", "[state_store]") {
+    TempDir dir;
+    auto watcher = StateStore::open(dir.path());
+    auto writer = StateStore::open(dir.path());
+    const auto before = watcher->data_version();
+    CHECK(watcher->data_version() == before);  // nothing committed meanwhile
+    const auto own_writes = agentctl::state::state_writes_committed();
+    commit_job(*writer, travel_job());
+    CHECK(agentctl::state::state_writes_committed() == own_writes + 1);
+    CHECK(watcher->data_version() != before);
+}
