@@ -31,6 +31,7 @@ test_packages=(
   openssh-server openssh-client iproute2 curl
   docker.io
   prometheus  # its promtool checks the monitor's /metrics (tests/e2e/monitor_*.bats)
+  webfs  # a keep-alive HTTP agent for bench/monitor_cost
 )
 
 usage() {
