@@ -137,11 +137,12 @@ bool JobMonitor::round(const MonitorOptions& options) {
     }
     if (due.empty()) return true;
 
-    // 1. Identity-proven liveness of everything due.
+    // 1. Identity-proven liveness of everything due (remote ones: one round trip per host).
+    prefetch_inspections(due, m_runners);
     std::vector<runners::Inspection> inspections;
     for (const auto& record : due) inspections.push_back(m_runners(target_of(record)).inspect(handle_of(record)));
     // 2. What the shims did on their own: into the rows and the events (before anything is said).
-    due = record_supervisor_changes(m_store, due, inspections);
+    due = record_supervisor_changes(m_store, std::move(due), inspections);
 
     // 3. Exits and shim restarts since the last round, then the state of each; health checks
     //    of the running ones all at once.
@@ -206,7 +207,11 @@ bool JobMonitor::round(const MonitorOptions& options) {
             if (ok) report(record, tracked, "healthy", "");
             else if (tracked.failures >= health.retries && was_fine(tracked.state)) report(record, tracked, "unhealthy", detail);
         } else if (!record.url.empty()) {
-            probes.push_back(runners::make_probe_request(health, record.url));
+            if (tracked.probe.url.empty() || tracked.probe_base_url != record.url) {
+                tracked.probe = runners::make_probe_request(health, record.url);
+                tracked.probe_base_url = record.url;
+            }
+            probes.push_back(tracked.probe);
             probed.push_back(i);
         }
     }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "deploy/live_status.hpp"
+#include "runners/health_probe.hpp"
 #include "runners/runner.hpp"
 #include "state/state_store.hpp"
 
@@ -89,6 +90,8 @@ private:
         /// An exit the monitor restarts itself (instances without a shim: containers), due then.
         std::optional<std::chrono::steady_clock::time_point> exit_restart_at;
         int exit_restarts_in_a_row = 0;  ///< the backoff's exponent for those restarts
+        runners::ProbeRequest probe;     ///< the health check, built once per incarnation and URL
+        std::string probe_base_url;
     };
 
     void report(const state::InstanceRecord& record, Tracked& tracked, const std::string& state,

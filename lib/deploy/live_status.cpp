@@ -39,16 +39,19 @@ std::string status_when_down(const state::InstanceRecord& record, const runners:
 
 }  // namespace
 
+void prefetch_inspections(const std::vector<state::InstanceRecord>& records, const RunnerSource& runners) {
+    std::map<spec::Target, std::vector<runners::InstanceHandle>> by_target;
+    for (const auto& record : records) by_target[target_of(record)].push_back(handle_of(record));
+    for (const auto& [target, handles] : by_target) runners(target).prefetch_inspect(handles);
+}
+
 std::vector<LiveStatus> observe_instances(const std::vector<state::InstanceRecord>& records, const RunnerSource& runners,
                                           runners::HealthProber& prober, bool probe_health) {
     std::vector<LiveStatus> out(records.size());
     std::vector<runners::ProbeRequest> probes;
     std::vector<std::size_t> probed;
 
-    // Remote runners inspect many instances in one round trip when told of them first.
-    std::map<spec::Target, std::vector<runners::InstanceHandle>> by_target;
-    for (const auto& record : records) by_target[target_of(record)].push_back(handle_of(record));
-    for (const auto& [target, handles] : by_target) runners(target).prefetch_inspect(handles);
+    prefetch_inspections(records, runners);
 
     for (std::size_t i = 0; i < records.size(); ++i) {
         const auto& record = records[i];

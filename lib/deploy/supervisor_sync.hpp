@@ -27,7 +27,7 @@ SupervisorChanges supervisor_changes(const state::InstanceRecord& record, const 
 /// Records supervisor_changes for every pair in one transaction; a row replaced meanwhile (a
 /// different shim now) is left alone. Returns the records as they now are, in order.
 std::vector<state::InstanceRecord> record_supervisor_changes(state::StateStore& store,
-                                                             const std::vector<state::InstanceRecord>& records,
+                                                             std::vector<state::InstanceRecord> records,
                                                              const std::vector<runners::Inspection>& inspections);
 
 /// Inspects every record (identity-checked) and records what their supervisors did; returns

@@ -53,7 +53,10 @@ namespace {
 
 // libcurl says which sockets to watch and for what: mirrored into the epoll set. A socket's
 // epoll data carries its shard, so its activity goes back to the multi handle that owns it.
-int on_socket(CURL*, curl_socket_t socket, int what, void* user, void*) {
+// A socket libcurl has not seen before comes with no `assigned` pointer: it is added, then
+// marked (curl_multi_assign) so that later calls modify it; libcurl forgets the mark with the
+// socket. Each fallback covers an fd the kernel dropped from the set when it was closed.
+int on_socket(CURL*, curl_socket_t socket, int what, void* user, void* assigned) {
     auto& shard = *static_cast<Shard*>(user);
     const int epoll_fd = shard.epoll_fd;
     if (what == CURL_POLL_REMOVE) {
@@ -63,8 +66,13 @@ int on_socket(CURL*, curl_socket_t socket, int what, void* user, void*) {
     epoll_event event{};
     event.events = ((what & CURL_POLL_IN) != 0 ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) != 0 ? EPOLLOUT : 0u);
     event.data.u64 = (static_cast<std::uint64_t>(shard.index) << 32) | static_cast<std::uint32_t>(socket);
-    if (epoll_ctl(epoll_fd, EPOLL_CTL_MOD, socket, &event) != 0 && errno == ENOENT)
+    if (assigned == nullptr) {
+        if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, socket, &event) != 0 && errno == EEXIST)
+            epoll_ctl(epoll_fd, EPOLL_CTL_MOD, socket, &event);
+        curl_multi_assign(shard.multi, socket, &shard);
+    } else if (epoll_ctl(epoll_fd, EPOLL_CTL_MOD, socket, &event) != 0 && errno == ENOENT) {
         epoll_ctl(epoll_fd, EPOLL_CTL_ADD, socket, &event);
+    }
     return 0;
 }
 

@@ -201,7 +201,10 @@ std::optional<JobRecord> SqliteStateStore::job(const std::string& name) {
 }
 
 std::int64_t SqliteStateStore::data_version() {
-    return read("reading the data version", [&] { return std::stoll(m_db->query_text("PRAGMA data_version")); });
+    return read("reading the data version", [&]() -> std::int64_t {
+        auto statement = m_db->prepare("PRAGMA data_version");
+        return statement.step() ? statement.int64(0) : 0;
+    });
 }
 
 std::vector<JobRecord> SqliteStateStore::jobs() {
