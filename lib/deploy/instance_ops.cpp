@@ -57,7 +57,7 @@ std::string InstanceOps::log_tail(runners::Runner& runner, const runners::Instan
     return out;
 }
 
-bool InstanceOps::start_and_wait(std::vector<Slot>& slots, std::vector<StartedInstance>& started) {
+bool InstanceOps::start_and_wait(std::vector<Slot>& slots, std::vector<StartedInstance>& started, bool until_ready) {
     // Intent: rows (and launch records) exist before any process does, so a crash from here on
     // leaves something `status` and the next deploy can find through the run dir.
     {
@@ -118,6 +118,7 @@ bool InstanceOps::start_and_wait(std::vector<Slot>& slots, std::vector<StartedIn
         }
     }
     if (!all_started) return false;
+    if (!until_ready) return true;
 
     std::vector<ReadyTarget> targets;
     for (std::size_t i = 0; i < slots.size(); ++i) {

@@ -60,8 +60,10 @@ public:
 
     /// Starts `slots` (intent rows first, then one start call per target, then their pids), waits
     /// for all of them to be ready, and records the outcome. Appends every started instance to
-    /// `started`. False at the first failure (see failure()) or on interruption.
-    bool start_and_wait(std::vector<Slot>& slots, std::vector<StartedInstance>& started);
+    /// `started`. False at the first failure (see failure()) or on interruption. With
+    /// `until_ready` false it returns once they run, recorded "starting" (the monitor's restarts:
+    /// its own checks then find them ready, without holding up the other instances).
+    bool start_and_wait(std::vector<Slot>& slots, std::vector<StartedInstance>& started, bool until_ready = true);
 
     /// Stops recorded instances together (the runner calls in parallel), with each one's launch
     /// record's stop settings (`timeout` overrides, `force` SIGKILLs at once): one state write

@@ -131,6 +131,7 @@ bool JobMonitor::round(const MonitorOptions& options) {
             }
             fresh.have_launch = true;
             fresh.next_due = now;
+            if (record.status == "starting") fresh.grace_until = now + fresh.health.start_period;
             tracked = std::move(fresh);
         }
         if (now >= tracked.next_due) due.push_back(record);
@@ -202,10 +203,11 @@ bool JobMonitor::round(const MonitorOptions& options) {
             double seconds = std::chrono::duration<double>(SteadyClock::now() - started).count();
             bool ok = result.exit_status == 0 && !result.timed_out;
             if (m_metrics) m_metrics->observe_check({record.job, record.agent, record.instance}, ok, seconds);
-            tracked.failures = ok ? 0 : tracked.failures + 1;
+            const bool counts = ok || SteadyClock::now() >= tracked.grace_until;
+            if (counts) tracked.failures = ok ? 0 : tracked.failures + 1;
             std::string detail = result.timed_out ? "exec check timed out" : "exec check exit status " + std::to_string(result.exit_status);
             if (ok) report(record, tracked, "healthy", "");
-            else if (tracked.failures >= health.retries && was_fine(tracked.state)) report(record, tracked, "unhealthy", detail);
+            else if (counts && tracked.failures >= health.retries && was_fine(tracked.state)) report(record, tracked, "unhealthy", detail);
         } else if (!record.url.empty()) {
             if (tracked.probe.url.empty() || tracked.probe_base_url != record.url) {
                 tracked.probe = runners::make_probe_request(health, record.url);
@@ -229,6 +231,8 @@ bool JobMonitor::round(const MonitorOptions& options) {
             if (result.healthy) {
                 tracked.failures = 0;
                 report(record, tracked, "healthy", "");
+            } else if (SteadyClock::now() < tracked.grace_until) {
+                // Still within its start_period: not a failure yet.
             } else if (++tracked.failures >= tracked.health.retries && was_fine(tracked.state)) {
                 report(record, tracked, "unhealthy", result.detail);
             }
@@ -320,11 +324,11 @@ bool JobMonitor::restart_instance(const MonitorOptions& options, const state::In
     ops.stop_all({*row}, std::nullopt, false, "restart by the monitor: " + why);
     Slot slot;
     slot.launch = *launch;
-    slot.deadline = launch->health.start_period + launch->health.interval * launch->health.retries;
-    if (slot.deadline < util::Millis(10000)) slot.deadline = util::Millis(10000);
     std::vector<Slot> slots = {slot};
     std::vector<StartedInstance> started;
-    bool ok = ops.start_and_wait(slots, started);
+    // Started, not waited for: the next rounds check the new incarnation (within its
+    // start_period failures do not count) while every other instance keeps being checked.
+    bool ok = ops.start_and_wait(slots, started, /*until_ready=*/false);
 
     const int restarts = row->restarts + 1;
     auto tx = m_store.begin();

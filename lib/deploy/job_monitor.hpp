@@ -90,6 +90,9 @@ private:
         /// An exit the monitor restarts itself (instances without a shim: containers), due then.
         std::optional<std::chrono::steady_clock::time_point> exit_restart_at;
         int exit_restarts_in_a_row = 0;  ///< the backoff's exponent for those restarts
+        /// Until then failing checks do not count: an incarnation recorded "starting" (a monitor
+        /// restart) has its `start_period` to become ready, as a deploy would give it.
+        std::chrono::steady_clock::time_point grace_until{};
         runners::ProbeRequest probe;     ///< the health check, built once per incarnation and URL
         std::string probe_base_url;
     };

@@ -2,7 +2,8 @@
 # The monitor (`agentctl monitor JOB`, `deploy --monitor`) against real agents: busybox httpd
 # serving a directory, whose /health file the tests delete and restore. Health failing past
 # `retries` -> unhealthy (printed, recorded), recovered; restarted by the monitor under
-# on-failure; SIGTERM ends it with 0 and leaves the agents running; one monitor per job;
+# on-failure, without holding up the checks of the others while the restarted one starts;
+# SIGTERM ends it with 0 and leaves the agents running; one monitor per job;
 # `stop` while it runs is never undone; /metrics checked by promtool against the state.
 # monitor_*.bats share a resource lock: ports 19464 and 19467 are this file's.
 
@@ -111,6 +112,62 @@ instance-recovered|" ]
   [ "$(state_sql "SELECT count(*) FROM events WHERE instance = 'web' AND kind = 'instance-restarted' AND message LIKE 'restarted by the monitor as pid $new: unhealthy (HTTP 404) (restart 1)'")" = 1 ]
   # The lock was released after the restart.
   [ -z "$(state_sql "SELECT owner_pid FROM locks WHERE job = 'mon'")" ]
+  kill -TERM "$monitor"
+  wait_pid "$monitor" 5
+  [ "$WAIT_STATUS" -eq 0 ]
+}
+
+@test "a restart that is slow to become ready holds up no other instance's checks" {
+  # `slow` serves at once on its first start; restarted, it sleeps 8 s first (its start_period
+  # covers that). `fast` is checked every 0.3 s all along.
+  read -r PORT2 < <(free_ports 1)
+  WWW2="$BATS_TEST_TMPDIR/www2"
+  mkdir -p "$WWW2"
+  echo ok >"$WWW2/health"
+  MARK="$BATS_TEST_TMPDIR/started-once"
+  cat >"$BATS_TEST_TMPDIR/job.yaml" <<YAML
+job:
+  name: mon
+agents:
+  - id: slow
+    command: ["sh", "-c", "if [ -e '$MARK' ]; then sleep 8; fi; touch '$MARK'; exec busybox httpd -f -p 127.0.0.1:$PORT -h '$WWW'"]
+    config: {port: $PORT}
+    health: {http: /health, interval: 0.3s, timeout: 1s, retries: 2, start_period: 12s}
+    restart: {policy: on-failure, max_restarts: 3, backoff: 0.2s}
+    stop: {timeout: 2s}
+  - id: fast
+    command: ["busybox", "httpd", "-f", "-p", "127.0.0.1:$PORT2", "-h", "$WWW2"]
+    config: {port: $PORT2}
+    health: {http: /health, interval: 0.3s, timeout: 1s, retries: 2}
+    stop: {timeout: 2s}
+topology:
+  type: none
+YAML
+  run "$AGENTCTL" --state-dir "$STATE" deploy "$BATS_TEST_TMPDIR/job.yaml" -q
+  echo "$output"
+  [ "$status" -eq 0 ]
+  agentctl_bg "$BATS_TEST_TMPDIR/monitor.out" monitor mon --progress plain
+  monitor=$BG_PID
+  wait_until 10 out_has "slow healthy"
+  wait_until 10 out_has "fast healthy"
+  rm "$WWW/health"
+  wait_until 10 out_has "slow unhealthy: HTTP 404"
+  echo ok >"$WWW/health"
+  # The monitor restarts `slow` now; meanwhile `fast` starts failing and must be seen at once,
+  # not after the 8 s that `slow` takes to be ready.
+  rm "$WWW2/health"
+  failed_at=$(now_ms)
+  wait_until 15 out_has "fast unhealthy: HTTP 404"
+  (($(now_ms) - failed_at < 5000))
+  out_has "slow restarted by the monitor: unhealthy (HTTP 404) (restart 1)"
+  ! line_after "slow restarted by the monitor: unhealthy (HTTP 404) (restart 1)" "slow healthy"
+  # Within its start_period the restarted `slow` is not unhealthy; it is healthy once it serves.
+  wait_until 20 line_after "slow restarted by the monitor: unhealthy (HTTP 404) (restart 1)" "slow healthy"
+  [ "$(grep -c "^slow unhealthy" "$BATS_TEST_TMPDIR/monitor.out")" = 1 ]
+  status_json "$BATS_TEST_TMPDIR/s.json" mon
+  [ "$(status_agent "$BATS_TEST_TMPDIR/s.json" mon slow restarts)" = 1 ]
+  [ "$(status_agent "$BATS_TEST_TMPDIR/s.json" mon slow status)" = healthy ]
+  [ "$(state_sql "SELECT count(*) FROM events WHERE instance = 'slow' AND kind = 'instance-healthy'")" = 1 ]
   kill -TERM "$monitor"
   wait_pid "$monitor" 5
   [ "$WAIT_STATUS" -eq 0 ]

@@ -4,7 +4,8 @@
 # machine's pid namespace, so the test kills the remote pid itself): under on-failure the remote
 # shim restarts it, `status -o json` follows the new pid and shows restarts 1, the exit and the
 # restart are events; under `no` it stays exited with its status; `stop` (also while the shim
-# waits out its backoff) is never undone, and leaves nothing running on the host.
+# waits out its backoff) is never undone, and leaves nothing running on the host; max_restarts
+# exhausted on the host makes the instance failed.
 
 bats_require_minimum_version 1.5.0
 load ssh_fixture
@@ -162,4 +163,34 @@ instance-restarted: restarted by its shim as pid $second (restart 1)" ]
   wait_until 5 nothing_on_host
   [ "$(web status)" = stopped ]
   [ "$(web restarts)" = 0 ]
+}
+
+@test "remote max_restarts exhausted: the remote shim gives up, the instance is failed" {
+  # A remote agent that always exits 3 after half a second, allowed two restarts.
+  cat >"$BATS_TEST_TMPDIR/job.yaml" <<YAML
+job:
+  name: rmon
+agents:
+  - id: web
+    command: ["sh", "-c", "sleep 0.5; exit 3"]
+    health: {none: true, start_period: 0.2s}
+    restart: {policy: on-failure, max_restarts: 2, backoff: 0.2s, max_backoff: 1s}
+    stop: {timeout: 2s}
+    deployment: {target: remote, host: h1}
+topology:
+  type: none
+YAML
+  run "$AGENTCTL" --state-dir "$STATE" deploy "$BATS_TEST_TMPDIR/job.yaml" -q
+  echo "$output"
+  [ "$status" -eq 0 ]
+  wait_until 20 bash -c "[ \"\$(\"$AGENTCTL\" --state-dir \"$STATE\" status rmon -o json | jq -r '.jobs[0].agents[0].status')\" = failed ]"
+  [ "$(web status)" = failed ]
+  [ "$(web restarts)" = 2 ]
+  [ "$(web exit_status)" = 3 ]
+  [ "$(json_query "$BATS_TEST_TMPDIR/s.json" "d['jobs'][0]['status']")" = failed ]
+  [ "$(state_sql "SELECT count(*) FROM events WHERE instance = 'web' AND kind = 'instance-exited'")" = 3 ]
+  [ "$(state_sql "SELECT message FROM events WHERE instance = 'web' AND kind = 'instance-failed'")" = \
+    "max_restarts exhausted after 2 restart(s); not restarted" ]
+  # The shim that gave up leaves nothing running on the host.
+  wait_until 5 nothing_on_host
 }
