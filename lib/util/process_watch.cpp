@@ -38,6 +38,17 @@ void ProcessWatch::forget(int pid) {
     m_watched.erase(found);
 }
 
+void ProcessWatch::prune_exited() {
+    for (auto it = m_watched.begin(); it != m_watched.end();) {
+        if (exited(it->second.fd)) {
+            ::close(it->second.fd);
+            it = m_watched.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
 bool ProcessWatch::matches(const ProcessRef& ref) {
     if (ref.empty()) return false;
     auto found = m_watched.find(ref.pid);
@@ -49,6 +60,7 @@ bool ProcessWatch::matches(const ProcessRef& ref) {
         }
         forget(ref.pid);  // another incarnation of the pid is asked about now
     }
+    if (m_watched.size() >= m_max) prune_exited();
     if (m_watched.size() >= m_max) return process_matches(ref);
     // The pidfd first, then the proof: if the start time read afterwards matches, the process
     // the pidfd holds is the recorded one, unless it exited in between (checked last).

@@ -37,6 +37,9 @@ private:
         int fd = -1;
     };
     void forget(int pid);
+    // Closes the pidfds of processes that exited without being asked about again (replaced
+    // instances): run when the watch is full, so that they never crowd out live ones.
+    void prune_exited();
 
     std::size_t m_max;
     std::unordered_map<int, Entry> m_watched;

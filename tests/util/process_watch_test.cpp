@@ -76,3 +76,28 @@ TEST_CASE("past its limit a watch answers from /proc alone") {
     int status = 0;
     CHECK(waitpid(child, &status, 0) == child);
 }
+
+TEST_CASE("a full watch lets go of processes that exited without being asked about again") {
+    pid_t first = sleeping_child();
+    pid_t second = sleeping_child();
+    auto first_ref = process_ref(first);
+    auto second_ref = process_ref(second);
+    REQUIRE(first_ref.has_value());
+    REQUIRE(second_ref.has_value());
+    ProcessWatch watch(1);
+    REQUIRE(watch.matches(*first_ref));
+    CHECK(watch.watched() == 1);
+    // Full, and its one process alive: the second is answered from /proc alone.
+    CHECK(watch.matches(*second_ref));
+    CHECK(watch.watched() == 1);
+    kill(first, SIGKILL);
+    wait_until_exited(first);
+    // The first exited (never asked about again): its place goes to the second.
+    CHECK(watch.matches(*second_ref));
+    CHECK(watch.watched() == 1);
+    CHECK_FALSE(watch.matches(*first_ref));
+    kill(second, SIGKILL);
+    int status = 0;
+    CHECK(waitpid(first, &status, 0) == first);
+    CHECK(waitpid(second, &status, 0) == second);
+}
