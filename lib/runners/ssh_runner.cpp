@@ -133,12 +133,10 @@ std::vector<StartOutcome> SshRunner::start_on_host(const std::vector<const Launc
             launch.restart = request->restart;
             launches.push_back(std::move(launch));
         }
-        HostCommand command;
-        command.argv = {"sh", "-s"};  // the script carries environment values: stdin, not argv
-        command.input = launch_script("bin/" + shim_name(), launches);
-        command.timeout = target.timeout;
+        // The script carries environment values: it travels on the shell's stdin, never argv.
+        const std::string script = launch_script("bin/" + shim_name(), launches);
         auto launch = [&] {
-            HostResult result = host->run(command);
+            HostResult result = run_script(*host, script, target.timeout);
             if (result.timed_out) throw HostError("timed out starting agents on " + describe_target(target), true);
             return result;
         };
