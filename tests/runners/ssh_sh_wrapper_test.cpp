@@ -114,7 +114,7 @@ TEST_CASE("sh wrapper: handshake with pids and start times, environment, log and
     CHECK(host.log().find("hello it's \"quoted\"\n") != std::string::npos);
 }
 
-TEST_CASE("sh wrapper: a killed agent is recorded as 128 + signal; TERM to the wrapper reaches the agent",
+TEST_CASE("sh wrapper: a killed agent is recorded as 128 + signal, and TERM to the wrapper reaches the agent",
           "[ssh][wrapper]") {
     {
         WrapperHost host;
