@@ -78,8 +78,17 @@ private:
     /// A shell no other script uses (its channel may still have to be opened).
     SshShell& acquire_shell();
     void release_shell(SshShell& shell);
-    /// Opens `shell`'s channel (a channel slot, then m_mutex).
+    /// Opens `shell`'s channel (a channel slot, then m_mutex) and learns its process group.
     void open_shell(SshShell& shell);
+    /// Sends one framed script to `shell` and reads its answer; `lock` holds m_mutex and is
+    /// released only while waiting. A timeout is a result (the shell left open); a protocol
+    /// error closes the shell and throws HostError.
+    HostResult exchange(SshShell& shell, std::unique_lock<std::mutex>& lock, const std::string& script,
+                        util::Millis timeout, std::size_t max_output);
+    /// Ends a shell whose script timed out: a fresh shell takes its place in `shell` and kills
+    /// the old one's process group (the script and what it started), then the old channel is
+    /// closed. Best effort; `lock` holds m_mutex.
+    void replace_stuck_shell(SshShell& shell, std::unique_lock<std::mutex>& lock);
     /// Closes `shell`'s channel (if open) and frees its slot; needs m_mutex held.
     void close_shell(SshShell& shell);
     void acquire_channel();

@@ -25,6 +25,7 @@ constexpr auto k_poll_pause = std::chrono::milliseconds(2);
 struct SshShell {
     ssh_channel channel = nullptr;  ///< null until first used, and after a timeout or an error
     std::string marker;             ///< this shell's end-of-script marker
+    std::string group;              ///< its remote process group (digits; empty when unknown)
     bool busy = false;              ///< a script runs in it (guarded by Impl::shells_mutex)
 };
 

@@ -6,6 +6,7 @@
 
 #include "runners/ssh_session_impl.hpp"
 #include "runners/ssh_shell_framing.hpp"
+#include "util/duration.hpp"
 
 namespace agentctl::runners {
 
@@ -22,6 +23,9 @@ constexpr auto k_shell_wait = std::chrono::milliseconds(1000);
 constexpr std::size_t k_max_shells = 4;
 // How long ending a shell may take when the session closes.
 constexpr auto k_shell_exit_wait = std::chrono::seconds(2);
+// Prints the process group of the shell it runs in (the subshell's $$ is the shell's pid).
+constexpr const char* k_group_script =
+    "g=\n{ read -r g < /proc/$$/stat; } 2>/dev/null\ng=${g##*) }\nset -- $g\nprintf '%s\\n' \"${3:-}\"";
 
 }  // namespace
 
@@ -59,18 +63,27 @@ void SshSession::release_shell(SshShell& shell) {
 
 void SshSession::open_shell(SshShell& shell) {
     acquire_channel();
-    std::lock_guard<std::mutex> lock(m_mutex);
+    std::unique_lock<std::mutex> lock(m_mutex);
     ssh_session s = m_impl->session;
     ssh_channel channel = ssh_channel_new(s);
-    if (channel && ssh_channel_open_session(channel) == SSH_OK && ssh_channel_request_exec(channel, "sh -s") == SSH_OK) {
-        shell.channel = channel;
-        shell.marker = new_shell_marker();
-        return;
+    if (!channel || ssh_channel_open_session(channel) != SSH_OK || ssh_channel_request_exec(channel, "sh -s") != SSH_OK) {
+        const std::string why = ssh_get_error(s);
+        if (channel) ssh_channel_free(channel);
+        release_channel();
+        throw HostError("cannot start a shell on " + describe_target(m_target) + ": " + why, false);
     }
-    const std::string why = ssh_get_error(s);
-    if (channel) ssh_channel_free(channel);
-    release_channel();
-    throw HostError("cannot start a shell on " + describe_target(m_target) + ": " + why, false);
+    shell.channel = channel;
+    shell.marker = new_shell_marker();
+    // Its process group (sshd made the session's shell lead one): what a timeout kills.
+    HostResult group = exchange(shell, lock, k_group_script, m_target.timeout, 64);
+    if (group.timed_out) {
+        close_shell(shell);
+        throw HostError("timed out after " + util::format_duration(m_target.timeout) + " starting a shell on " +
+                            describe_target(m_target),
+                        true);
+    }
+    shell.group = group.out.find_first_not_of("0123456789\n") == std::string::npos ? group.out : "";
+    if (!shell.group.empty() && shell.group.back() == '\n') shell.group.pop_back();
 }
 
 void SshSession::close_shell(SshShell& shell) {
@@ -81,19 +94,12 @@ void SshSession::close_shell(SshShell& shell) {
     release_channel();
 }
 
-HostResult SshSession::run_in_shell(const std::string& script, util::Millis timeout, std::size_t max_output) {
-    SshShell& shell = acquire_shell();
-    struct Release {
-        SshSession& session;
-        SshShell& shell;
-        ~Release() { session.release_shell(shell); }
-    } release{*this, shell};
+HostResult SshSession::exchange(SshShell& shell, std::unique_lock<std::mutex>& lock, const std::string& script,
+                                util::Millis timeout, std::size_t max_output) {
     const auto deadline = SteadyClock::now() + timeout;
-    if (!shell.channel) open_shell(shell);
-    std::unique_lock<std::mutex> lock(m_mutex);
     ssh_session s = m_impl->session;
     ssh_channel channel = shell.channel;
-    // Any way out but a complete answer leaves the shell in an unknown state: a fresh one next.
+    // Any way out but an answer or a timeout leaves the shell unusable: a fresh one next.
     auto fail = [&](const std::string& what) {
         const std::string why = ssh_get_error(s);
         close_shell(shell);
@@ -128,8 +134,6 @@ HostResult SshSession::run_in_shell(const std::string& script, util::Millis time
             throw HostError("the shell on " + describe_target(m_target) + " ended before its script did", false);
         }
         if (SteadyClock::now() >= deadline) {
-            // The script may still run there; its late output must not answer the next one.
-            close_shell(shell);
             result.out = out.output();
             result.err = err.output();
             result.timed_out = true;
@@ -144,6 +148,42 @@ HostResult SshSession::run_in_shell(const std::string& script, util::Millis time
     result.out = out.output();
     result.err = err.output();
     result.exit_status = out.status().value_or(-1);
+    return result;
+}
+
+void SshSession::replace_stuck_shell(SshShell& shell, std::unique_lock<std::mutex>& lock) {
+    SshShell stuck;
+    stuck.channel = shell.channel;
+    stuck.group = shell.group;
+    shell.channel = nullptr;
+    lock.unlock();
+    try {
+        open_shell(shell);
+        lock.lock();
+        // The stuck shell cannot have exited (its input is still open), so its group is still
+        // the one it reported: never a recycled id.
+        if (!stuck.group.empty() && stuck.group != "0" && stuck.group != "1" && stuck.group != shell.group) {
+            exchange(shell, lock, "kill -s KILL -- -" + stuck.group, m_target.timeout, 4096);
+        }
+    } catch (const HostError&) {
+        // Best effort: the next script opens a shell of its own when this one failed.
+        if (!lock.owns_lock()) lock.lock();
+    }
+    close_shell(stuck);
+}
+
+HostResult SshSession::run_in_shell(const std::string& script, util::Millis timeout, std::size_t max_output) {
+    SshShell& shell = acquire_shell();
+    struct Release {
+        SshSession& session;
+        SshShell& shell;
+        ~Release() { session.release_shell(shell); }
+    } release{*this, shell};
+    if (!shell.channel) open_shell(shell);
+    std::unique_lock<std::mutex> lock(m_mutex);
+    HostResult result = exchange(shell, lock, script, timeout, max_output);
+    // The script may still run there: its late output must not answer the next script.
+    if (result.timed_out) replace_stuck_shell(shell, lock);
     return result;
 }
 

@@ -81,6 +81,11 @@ YAML
   [ $(($(now_ms) - start)) -lt 15000 ]
   # The timed-out check closed the first shell; the next check opened a second one.
   [ "$(session_count h1)" -eq $((before + 2)) ]
+  # The timed-out script was killed with its shell's process group; the agent runs on.
+  for p in $(fleet_remote_processes); do tr '\0' ' ' <"/proc/$p/cmdline"; echo; done >remote.txt
+  cat remote.txt
+  run ! grep -q "sleep 60" remote.txt
+  grep -q "sleep 1000" remote.txt
   run agentctl status sshto -o json
   [ "$(echo "$output" | jq -r '.jobs[0].agents[0].status')" = healthy ]
   run agentctl stop sshto
