@@ -31,6 +31,7 @@ test_packages=(
   openssh-server openssh-client iproute2 curl
   docker.io
   prometheus  # its promtool checks the monitor's /metrics (tests/e2e/monitor_*.bats)
+  procps passwd  # ps/pgrep; useradd/chpasswd for the SSH fixture's password user (ssh_password.bats)
 )
 
 usage() {
