@@ -32,6 +32,7 @@ test_packages=(
   docker.io
   prometheus  # its promtool checks the monitor's /metrics (tests/e2e/monitor_*.bats)
   webfs  # a keep-alive HTTP agent for bench/monitor_cost
+  procps passwd  # ps/pgrep; useradd/chpasswd for the SSH fixture's password user (ssh_password.bats)
 )
 
 usage() {

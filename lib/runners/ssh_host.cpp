@@ -48,7 +48,15 @@ std::string read_text(const std::string& path) {
 SshHost::SshHost(std::shared_ptr<SshSession> session) : m_session(std::move(session)) {}
 
 HostResult SshHost::run(const HostCommand& command) {
-    return m_session->run(util::shell_join(command.argv), command.input, command.timeout, command.max_output);
+    // The shell's scripts read /dev/null: stdin data needs a channel of its own.
+    if (!command.input.empty()) {
+        return m_session->run(util::shell_join(command.argv), command.input, command.timeout, command.max_output);
+    }
+    return m_session->run_in_shell(util::shell_join(command.argv), command.timeout, command.max_output);
+}
+
+HostResult SshHost::run_script(const std::string& script, util::Millis timeout, std::size_t max_output) {
+    return m_session->run_in_shell(script, timeout, max_output);
 }
 
 void SshHost::write_file(const std::string& path, const std::string& content, unsigned mode) {

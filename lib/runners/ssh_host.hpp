@@ -14,7 +14,8 @@
 namespace agentctl::runners {
 
 /// A host reached over a shared SshSession; commands are argv vectors quoted with
-/// util::shell_join.
+/// util::shell_join, run in the session's long-lived shell (one with stdin data gets its own
+/// exec channel).
 class SshHost : public Host {
 public:
     /// A host that runs its commands through `session`.
@@ -24,6 +25,10 @@ public:
     bool is_local() const override { return false; }
     HostResult run(const HostCommand& command) override;
     void write_file(const std::string& path, const std::string& content, unsigned mode) override;
+
+    /// Runs the POSIX sh `script` in the session's shell; its text travels on the channel's
+    /// stdin, so it may carry secrets. A script past `timeout` is a result with timed_out set.
+    HostResult run_script(const std::string& script, util::Millis timeout, std::size_t max_output);
 
     /// The session underneath (for scripts sent on stdin).
     SshSession& session() { return *m_session; }

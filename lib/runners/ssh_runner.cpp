@@ -13,6 +13,7 @@
 #include "runners/ssh_host.hpp"
 #include "runners/ssh_runner_support.hpp"
 #include "runners/ssh_scripts.hpp"
+#include "runners/ssh_sh_wrapper.hpp"
 #include "util/duration.hpp"
 
 namespace agentctl::runners {
@@ -78,6 +79,14 @@ std::vector<PreflightProblem> SshRunner::preflight(const std::vector<LaunchReque
             HostResult result = run_script(*host, preflight_script(checks), target.timeout);
             if (result.timed_out) throw HostError("timed out checking " + describe_target(target), true);
             auto answer = parse_answer(result.out);
+            // A host of another architecture runs agents under the sh wrapper: no restarts there.
+            const std::string arch = answer["arch"];
+            if (sh_wrapper_forced() || (!arch.empty() && arch != local_arch())) {
+                for (std::size_t i : groups[g]) {
+                    std::string refusal = sh_wrapper_refusal(requests[i].restart, first.host, arch);
+                    if (!refusal.empty()) found[g].push_back({requests[i].instance, refusal});
+                }
+            }
             for (std::size_t k = 0; k < groups[g].size(); ++k) {
                 auto failed = answer.find("check" + std::to_string(k));
                 if (failed == answer.end()) continue;
@@ -113,6 +122,7 @@ std::vector<StartOutcome> SshRunner::start_on_host(const std::vector<const Launc
 
         ProbeRequest probe_request;
         probe_request.shim_name = shim_name();
+        probe_request.wrapper_name = sh_wrapper_name();
         std::vector<std::pair<const spec::FileSpec*, std::string>> files;  // spec, local content
         for (const auto* request : requests) {
             for (const auto& file : request->deployment.files) {
@@ -133,12 +143,9 @@ std::vector<StartOutcome> SshRunner::start_on_host(const std::vector<const Launc
             launch.restart = request->restart;
             launches.push_back(std::move(launch));
         }
-        HostCommand command;
-        command.argv = {"sh", "-s"};  // the script carries environment values: stdin, not argv
-        command.input = launch_script("bin/" + shim_name(), launches);
-        command.timeout = target.timeout;
-        auto launch = [&] {
-            HostResult result = host->run(command);
+        // The script carries environment values: it travels on the shell's stdin, never argv.
+        auto launch = [&](const std::string& program) {
+            HostResult result = run_script(*host, launch_script("bin/" + program, launches), target.timeout);
             if (result.timed_out) throw HostError("timed out starting agents on " + describe_target(target), true);
             return result;
         };
@@ -146,8 +153,8 @@ std::vector<StartOutcome> SshRunner::start_on_host(const std::vector<const Launc
         // The common case costs one round trip: the launch script itself refuses to start when
         // the shim is missing. Files (hashes to compare) and a missing shim need the probe first.
         std::optional<HostResult> launched;
-        if (files.empty()) {
-            launched = launch();
+        if (files.empty() && !sh_wrapper_forced()) {
+            launched = launch(shim_name());
             if (parse_answer(launched->out).count("noshim")) launched.reset();
         }
         if (!launched) {
@@ -155,19 +162,26 @@ std::vector<StartOutcome> SshRunner::start_on_host(const std::vector<const Launc
             if (answer.timed_out) return fail_all("timed out probing " + describe_target(target), true);
             auto probe = parse_probe(answer.out, probe_request);
             if (!probe) return fail_all("unexpected answer from " + describe_target(target) + ": " + answer.err, false);
-            if (probe->arch != local_arch()) {
-                return fail_all(describe_target(target) + " is " + probe->arch + " but agentctl-shim is built for " +
-                                    local_arch() + "; remote agents need a host of the same architecture",
-                                false);
+            // The shim is a native binary: a host of another architecture gets the sh wrapper.
+            const bool wrapped = sh_wrapper_forced() || probe->arch != local_arch();
+            if (wrapped) {
+                for (const auto* request : requests) {
+                    std::string refusal = sh_wrapper_refusal(request->restart, first.host, probe->arch);
+                    if (!refusal.empty()) return fail_all(refusal, false);
+                }
+                if (!probe->wrapper_present) {
+                    host->write_file(probe->state_dir + "/bin/" + sh_wrapper_name(), sh_wrapper_text(), 0755);
+                }
+            } else if (!probe->shim_present) {
+                upload_shim(*host, probe->state_dir);
             }
-            if (!probe->shim_present) upload_shim(*host, probe->state_dir);
             // Files go before the start, and only when their content changed.
             for (std::size_t f = 0; f < files.size(); ++f) {
                 if (probe->file_hashes[f] == sha256_hex(files[f].second)) continue;
                 unsigned mode = files[f].first->mode ? static_cast<unsigned>(*files[f].first->mode) : 0644u;
                 host->write_file(sftp_path(files[f].first->dest), files[f].second, mode);
             }
-            launched = launch();
+            launched = launch(wrapped ? sh_wrapper_name() : shim_name());
         }
         auto lines = parse_launch(launched->out, requests.size());
         for (std::size_t i = 0; i < requests.size(); ++i) {

@@ -80,11 +80,7 @@ void run_parallel(std::size_t count, int parallel, const std::function<void(std:
 }
 
 HostResult run_script(SshHost& host, const std::string& script, util::Millis timeout) {
-    HostCommand command;
-    command.argv = {"sh", "-c", script};
-    command.timeout = timeout;
-    command.max_output = k_ssh_max_output;
-    return host.run(command);
+    return host.run_script(script, timeout, k_ssh_max_output);
 }
 
 }  // namespace agentctl::runners

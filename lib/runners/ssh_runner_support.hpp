@@ -37,7 +37,7 @@ std::string remote_log(const LaunchRequest& request);
 std::string sftp_path(const std::string& path);
 /// Runs fn(0..count-1) on at most `parallel` threads at once.
 void run_parallel(std::size_t count, int parallel, const std::function<void(std::size_t)>& fn);
-/// Runs `script` with sh -c on `host` (no secrets: it is a command line there).
+/// Runs `script` in `host`'s shell (its text on the shell's stdin, never a command line).
 HostResult run_script(SshHost& host, const std::string& script, util::Millis timeout);
 
 }  // namespace agentctl::runners

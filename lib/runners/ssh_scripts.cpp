@@ -73,11 +73,17 @@ std::string status_line(const std::string& status_path) {
 
 }  // namespace
 
+const char* const k_start_of_function = k_start_of;
+
 std::string probe_script(const ProbeRequest& request) {
     std::ostringstream s;
     s << prelude() << "echo \"AGENTCTL arch $(uname -m)\"\n"
       << "echo \"AGENTCTL state $d\"\n"
       << "if [ -x \"$d/bin/\"" << shell_quote(request.shim_name) << " ]; then echo 'AGENTCTL shim present'; fi\n";
+    if (!request.wrapper_name.empty()) {
+        s << "if [ -x \"$d/bin/\"" << shell_quote(request.wrapper_name)
+          << " ]; then echo 'AGENTCTL wrapper present'; fi\n";
+    }
     for (std::size_t i = 0; i < request.file_dests.size(); ++i) {
         s << "echo \"AGENTCTL file" << i << " $(sha256sum < " << path_word(request.file_dests[i])
           << " 2>/dev/null | cut -c1-64)\"\n";
@@ -87,6 +93,7 @@ std::string probe_script(const ProbeRequest& request) {
 
 std::string preflight_script(const std::vector<PreflightCheck>& checks) {
     std::ostringstream s;
+    s << "echo \"AGENTCTL arch $(uname -m)\"\n";
     for (std::size_t i = 0; i < checks.size(); ++i) {
         const auto& check = checks[i];
         if (check.argv.empty()) continue;
@@ -123,6 +130,7 @@ std::optional<ProbeResult> parse_probe(const std::string& out, const ProbeReques
     result.arch = answer["arch"];
     result.state_dir = answer["state"];
     result.shim_present = answer.count("shim") && answer["shim"] == "present";
+    result.wrapper_present = answer.count("wrapper") && answer["wrapper"] == "present";
     for (std::size_t i = 0; i < request.file_dests.size(); ++i) {
         auto found = answer.find("file" + std::to_string(i));
         result.file_hashes.push_back(found == answer.end() ? "" : found->second);

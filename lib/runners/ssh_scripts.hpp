@@ -18,9 +18,14 @@ namespace agentctl::runners {
 /// ~/.local/state/agentctl.
 extern const char* const k_remote_state_expression;
 
+/// A sh function `agentctl_start_of PID`: prints the start time (field 22 of /proc/PID/stat) of
+/// a live, non-zombie PID, or nothing.
+extern const char* const k_start_of_function;
+
 /// What to look for on a host before starting anything there.
 struct ProbeRequest {
     std::string shim_name;                     ///< file name under <state>/bin (content-addressed)
+    std::string wrapper_name;                  ///< the sh wrapper's file name there
     std::vector<std::string> file_dests;       ///< deployment.files destinations (hash them)
 };
 
@@ -29,6 +34,7 @@ struct ProbeResult {
     std::string arch;                          ///< `uname -m`
     std::string state_dir;                     ///< absolute
     bool shim_present = false;
+    bool wrapper_present = false;
     std::vector<std::string> file_hashes;      ///< sha256 hex, "" when missing; one per file_dests
 };
 
@@ -66,7 +72,7 @@ struct PreflightCheck {
     std::vector<std::string> argv;   ///< module agents: {python, "-m", module}
 };
 
-/// For each check k that fails, "AGENTCTL check<k> <why>": the working directory is missing,
+/// "AGENTCTL arch <uname -m>", then for each check k that fails, "AGENTCTL check<k> <why>": the working directory is missing,
 /// the command is not on PATH (or, with a /, not an executable file), the interpreter is
 /// missing or cannot find the module. Starts nothing (no secrets: it may go on a command line).
 std::string preflight_script(const std::vector<PreflightCheck>& checks);

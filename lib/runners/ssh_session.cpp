@@ -1,6 +1,6 @@
 #include "runners/ssh_session.hpp"
+#include "runners/ssh_session_impl.hpp"
 
-#include <libssh/libssh.h>
 #include <libssh/sftp.h>
 
 #include <fcntl.h>
@@ -127,7 +127,11 @@ void authenticate(ssh_session session, const SshTarget& target) {
         return;
     }
     std::string message = "authentication to " + describe_target(target) + " failed";
-    if (!unusable.empty()) {
+    if (!target.password.empty()) {
+        // The password itself is a secret: never part of the message.
+        message += ": the password (deployment.password) was rejected and no key was accepted; check the "
+                   "variable it names and the host's account";
+    } else if (!unusable.empty()) {
         message += ": cannot load " + unusable.front() +
                    " without a passphrase (encrypted?); add it to ssh-agent (ssh-add) so agentctl never prompts";
     } else {
@@ -163,15 +167,13 @@ std::string describe_target(const SshTarget& target) {
     return out;
 }
 
-struct SshSession::Impl {
-    ssh_session session = nullptr;
-    ~Impl() {
-        if (session) {
-            ssh_disconnect(session);
-            ssh_free(session);
-        }
+SshSession::Impl::~Impl() {
+    end_shells();
+    if (session) {
+        ssh_disconnect(session);
+        ssh_free(session);
     }
-};
+}
 
 SshSession::SshSession(SshTarget target, std::unique_ptr<Impl> impl)
     : m_target(std::move(target)), m_impl(std::move(impl)) {}
@@ -211,15 +213,6 @@ std::unique_ptr<SshSession> SshSession::open(const SshTarget& target) {
     authenticate(s, target);
     return std::unique_ptr<SshSession>(new SshSession(target, std::move(impl)));
 }
-
-namespace {
-
-// Channels one session keeps open at once (sshd's MaxSessions default is 10).
-constexpr int k_max_channels = 8;
-// How long a waiting command sleeps between polls of its channel, the session unlocked.
-constexpr auto k_poll_pause = std::chrono::milliseconds(2);
-
-}  // namespace
 
 // One of the session's channel slots, held for a scope.
 class SshSession::ChannelSlot {
@@ -314,15 +307,17 @@ HostResult SshSession::run_channel(std::unique_lock<std::mutex>& lock, const std
 }
 
 void SshSession::write_file(const std::string& path, const std::string& content, unsigned mode) {
-    ChannelSlot slot(*this);
-    std::unique_lock<std::mutex> lock(m_mutex);
     const std::string temporary = path + ".agentctl-tmp-" + random_suffix();
-    if (sftp_upload(path, temporary, content, mode)) return;
+    {
+        ChannelSlot slot(*this);
+        std::lock_guard<std::mutex> lock(m_mutex);
+        if (sftp_upload(path, temporary, content, mode)) return;
+    }
     // SFTP v3 refuses to rename over an existing file; mv is rename(2), which replaces it
     // atomically (an agent reading the file sees the old or the new one, never none).
-    HostResult moved = run_channel(lock, util::shell_join({"mv", "-f", "--", temporary, path}), "", m_target.timeout, 4096);
+    HostResult moved = run_in_shell(util::shell_join({"mv", "-f", "--", temporary, path}), m_target.timeout, 4096);
     if (moved.exit_status != 0) {
-        run_channel(lock, util::shell_join({"rm", "-f", "--", temporary}), "", m_target.timeout, 4096);
+        run_in_shell(util::shell_join({"rm", "-f", "--", temporary}), m_target.timeout, 4096);
         throw HostError("cannot rename " + temporary + " to " + path + " on " + describe_target(m_target) + ": " +
                             (moved.timed_out ? std::string("timed out") : moved.err),
                         moved.timed_out);

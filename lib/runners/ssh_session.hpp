@@ -1,7 +1,7 @@
 #pragma once
 // One authenticated SSH connection to one host (DESIGN.md §4 "SSH"): host-key checking against
-// a known_hosts file, authentication in a fixed order, commands over exec channels and files
-// over SFTP. libssh appears only in ssh_session.cpp.
+// a known_hosts file, authentication in a fixed order, scripts over one long-lived shell
+// channel (commands with stdin data over exec channels) and files over SFTP. libssh appears only in ssh_session.cpp.
 
 #include <condition_variable>
 #include <memory>
@@ -12,6 +12,8 @@
 #include "runners/host.hpp"
 
 namespace agentctl::runners {
+
+struct SshShell;
 
 /// Everything needed to reach one host, already resolved (the job, then ssh_config, then
 /// built-ins).
@@ -47,6 +49,15 @@ public:
     HostResult run(const std::string& command_line, const std::string& input, util::Millis timeout,
                    std::size_t max_output);
 
+    /// Runs `script` in one of the session's long-lived shells (`sh -s` on a channel opened on
+    /// first use and kept; ssh_shell_framing.hpp), each script in a subshell with stdin from
+    /// /dev/null, its text on the shell's stdin (never a command line). Scripts take turns in
+    /// one shell; one that would wait past ~1 s for it gets another shell (so slow scripts on
+    /// one host still run side by side). A script past its timeout is a result with timed_out
+    /// set; the timeout or a protocol error closes that shell and the next script opens a
+    /// fresh one. Throws HostError when the connection fails.
+    HostResult run_in_shell(const std::string& script, util::Millis timeout, std::size_t max_output);
+
     /// Writes `content` to `path` over SFTP: parent directories created 0700, a temporary name
     /// in the same directory, `mode`, then renamed into place. Throws HostError on failure.
     void write_file(const std::string& path, const std::string& content, unsigned mode);
@@ -64,6 +75,22 @@ private:
     /// Uploads `content` to `temporary` (parents created 0700, `mode`) and renames it to `path`;
     /// false when the rename was refused because `path` exists. Needs m_mutex held.
     bool sftp_upload(const std::string& path, const std::string& temporary, const std::string& content, unsigned mode);
+    /// A shell no other script uses (its channel may still have to be opened).
+    SshShell& acquire_shell();
+    void release_shell(SshShell& shell);
+    /// Opens `shell`'s channel (a channel slot, then m_mutex) and learns its process group.
+    void open_shell(SshShell& shell);
+    /// Sends one framed script to `shell` and reads its answer; `lock` holds m_mutex and is
+    /// released only while waiting. A timeout is a result (the shell left open); a protocol
+    /// error closes the shell and throws HostError.
+    HostResult exchange(SshShell& shell, std::unique_lock<std::mutex>& lock, const std::string& script,
+                        util::Millis timeout, std::size_t max_output);
+    /// Ends a shell whose script timed out: a fresh shell takes its place in `shell` and kills
+    /// the old one's process group (the script and what it started), then the old channel is
+    /// closed. Best effort; `lock` holds m_mutex.
+    void replace_stuck_shell(SshShell& shell, std::unique_lock<std::mutex>& lock);
+    /// Closes `shell`'s channel (if open) and frees its slot; needs m_mutex held.
+    void close_shell(SshShell& shell);
     void acquire_channel();
     void release_channel();
     SshSession(SshTarget target, std::unique_ptr<Impl> impl);

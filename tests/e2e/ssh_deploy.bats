@@ -124,13 +124,16 @@ YAML
   [[ "$output" == *"GET /health"* ]] || [[ "$output" == *"alpha"* ]]
 
   # logs -f shows new remote lines as the agent writes them.
-  agentctl logs sshmix alpha -f >follow.txt 2>&1 &
+  # The binary itself (not the agentctl function's subshell), so that the kill below ends it
+  # and its remote shell with it.
+  "$AGENTCTL" --state-dir "$STATE" logs sshmix alpha -f >follow.txt 2>&1 &
   TRACKED_PIDS+=($!)
   sleep 1.5
   curl -s "http://$A1:19101/follow-me-4242" >/dev/null
   for i in $(seq 1 100); do grep -q "follow-me-4242" follow.txt && break; sleep 0.1; done
   grep -q "follow-me-4242" follow.txt
   kill "${TRACKED_PIDS[-1]}"
+  wait "${TRACKED_PIDS[-1]}" || true
 
   # An unchanged re-deploy keeps every remote process (and authenticates once more per host).
   run agentctl deploy job.yaml

@@ -26,10 +26,11 @@ fleet_require() {
   fi
 }
 
-# Creates N namespace hosts (+ lo) under $BATS_FILE_TMPDIR/fleet and exports FLEET.
+# Creates N namespace hosts (+ lo) under $BATS_FILE_TMPDIR/fleet and exports FLEET
+# (fleet_up N --password-user: also a password-only user, see ssh_fleet.sh).
 fleet_up() {
   export FLEET="$BATS_FILE_TMPDIR/fleet"
-  "$FLEET_SCRIPT" up "$FLEET" "$1"
+  "$FLEET_SCRIPT" up "$FLEET" "$@"
 }
 
 fleet_down() {

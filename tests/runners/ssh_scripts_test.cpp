@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "runners/local_exec.hpp"
+#include "runners/ssh_runner_support.hpp"
 #include "runners/ssh_scripts.hpp"
 #include "util/process.hpp"
 
@@ -121,6 +122,7 @@ TEST_CASE("preflight_script: workdir, command on PATH, executable file, interpre
                                                {dir, {"no-python-4711", "-m", "pkg"}}}),
                              state);
     auto answer = parse_answer(out);
+    CHECK(answer["arch"] == local_arch());
     CHECK(answer.count("check0") == 0);
     CHECK(answer["check1"] == "working directory " + dir + "/nope does not exist");
     CHECK(answer["check2"] == "command no-such-command-4711 not found on PATH");

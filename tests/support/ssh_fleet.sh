@@ -10,8 +10,15 @@
 #                                client_key   the user key every host authorizes
 #                                hosts        one line per host: ALIAS ADDRESS PORT
 #                                hK/sshd.log  each sshd's LogLevel VERBOSE log
-#   ssh_fleet.sh down DIR      kill the fleet's remote processes and sshds, remove namespaces
-#                              and links (idempotent; safe after a failed or partial `up`)
+#   ssh_fleet.sh up DIR N --password-user
+#                              the same, plus a local user acpw<tag> with a random password
+#                              and no key: every sshd accepts a password for that user only
+#                              (key authentication off for it). DIR/password_user holds the
+#                              name, DIR/password (0600) the password, DIR/password_home its
+#                              home (its sessions' XDG_STATE_HOME is <home>/state).
+#   ssh_fleet.sh down DIR      kill the fleet's remote processes and sshds, remove namespaces,
+#                              links and the password user (idempotent; safe after a failed
+#                              or partial `up`)
 #   ssh_fleet.sh pid DIR ALIAS the pid of ALIAS's sshd
 #
 # Remote sessions get XDG_STATE_HOME=DIR/hK/state (sshd SetEnv), so agentctl's remote state
@@ -24,14 +31,16 @@ die() {
   exit 1
 }
 
-# The processes (pids) whose environment names DIR: what sessions of this fleet started.
+# The processes (pids) whose environment names DIR (or PREFIX): what sessions of this fleet
+# started.
 fleet_processes() {
-  local dir=$1 pid
+  local dir=$1 other=${2:-$1} pid
   for pid in /proc/[0-9]*; do
     pid=${pid#/proc/}
     [ "$pid" = "$$" ] && continue
     if { tr '\0' '\n' <"/proc/$pid/environ"; } 2>/dev/null |
-      awk -v want="XDG_STATE_HOME=$dir/" 'index($0, want) == 1 { found = 1 } END { exit !found }'; then
+      awk -v want="XDG_STATE_HOME=$dir/" -v other="XDG_STATE_HOME=$other/" \
+        'index($0, want) == 1 || index($0, other) == 1 { found = 1 } END { exit !found }'; then
       echo "$pid"
     fi
   done
@@ -56,6 +65,38 @@ MaxStartups 100:30:200
 MaxSessions 64
 SetEnv XDG_STATE_HOME=$hostdir/state
 EOF
+  if [ -s "$dir/password_user" ]; then
+    # Only this user may log in with a password, and only with it (no key): the key the
+    # fleet's ssh_config offers for every alias is refused for it.
+    local pw_user pw_home
+    pw_user=$(cat "$dir/password_user")
+    pw_home=$(cat "$dir/password_home")
+    sed -i "/^SetEnv /d" "$hostdir/sshd_config"
+    cat >>"$hostdir/sshd_config" <<EOF
+Match User $pw_user
+  AuthorizedKeysFile none
+  PasswordAuthentication yes
+  SetEnv XDG_STATE_HOME=$pw_home/state
+Match User *,!$pw_user
+  SetEnv XDG_STATE_HOME=$hostdir/state
+EOF
+  fi
+}
+
+# A local user with a random password, no key, its home under /tmp (the fleet dir is 0700).
+add_password_user() {
+  local dir=$1 tag=$2
+  local pw_user="acpw$tag" pw_home password
+  pw_home=$(mktemp -d /tmp/agentctl-fleet-pw.XXXXXX)
+  echo "$pw_home" >"$dir/password_home"
+  useradd -M -d "$pw_home" -s /bin/sh "$pw_user" || die "cannot create the user $pw_user"
+  echo "$pw_user" >"$dir/password_user"
+  mkdir -p "$pw_home/state"
+  chown -R "$pw_user:" "$pw_home"
+  chmod 0755 "$pw_home"
+  password=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+  (umask 077 && printf '%s' "$password" >"$dir/password")
+  echo "$pw_user:$password" | chpasswd || die "cannot set the password of $pw_user"
 }
 
 # Starts an sshd (in namespace $ns when given) and waits until it listens on $addr:$port.
@@ -99,6 +140,7 @@ up() {
   local tag
   tag=$(od -An -N2 -tx1 /dev/urandom | tr -d ' \n')
   echo "$tag" >"$dir/tag"
+  if [ "$password_user" = yes ]; then add_password_user "$dir" "$tag"; fi
   ssh-keygen -q -t ed25519 -N '' -C agentctl-test -f "$dir/client_key"
   cp "$dir/client_key.pub" "$dir/authorized_keys"
   : >"$dir/ssh_config"
@@ -167,7 +209,9 @@ down() {
   local pid
   # Continue a stopped sshd first: a SIGSTOPped one holds its connections forever.
   for pid in $(cat "$dir"/*/sshd.pid 2>/dev/null); do kill -CONT "$pid" 2>/dev/null || true; done
-  for pid in $(fleet_processes "$dir"); do kill -9 "$pid" 2>/dev/null || true; done
+  local pw_home=""
+  [ -f "$dir/password_home" ] && pw_home=$(cat "$dir/password_home")
+  for pid in $(fleet_processes "$dir" "$pw_home"); do kill -9 "$pid" 2>/dev/null || true; done
   # Each sshd's sessions (its children), then the sshd itself.
   for pid in $(cat "$dir"/*/sshd.pid 2>/dev/null); do
     pkill -9 -P "$pid" 2>/dev/null || true
@@ -184,6 +228,14 @@ down() {
     done <"$dir/links"
     rm -f "$dir/links"
   fi
+  if [ -s "$dir/password_user" ]; then
+    userdel "$(cat "$dir/password_user")" 2>/dev/null || true
+    rm -f "$dir/password_user"
+  fi
+  if [ -n "$pw_home" ]; then
+    case "$pw_home" in /tmp/agentctl-fleet-pw.*) rm -rf "$pw_home" ;; esac
+    rm -f "$dir/password_home"
+  fi
 }
 
 sshd_pid() {
@@ -192,7 +244,12 @@ sshd_pid() {
 
 case "${1:-}" in
   up)
-    [ $# -eq 3 ] || die "usage: ssh_fleet.sh up DIR N"
+    password_user=no
+    if [ $# -eq 4 ] && [ "$4" = --password-user ]; then
+      password_user=yes
+    elif [ $# -ne 3 ]; then
+      die "usage: ssh_fleet.sh up DIR N [--password-user]"
+    fi
     # A failed `up` leaves nothing behind.
     trap 'rc=$?; [ $rc -ne 0 ] && down "$2"; exit $rc' EXIT
     up "$2" "$3"
@@ -205,5 +262,5 @@ case "${1:-}" in
     [ $# -eq 3 ] || die "usage: ssh_fleet.sh pid DIR ALIAS"
     sshd_pid "$2" "$3"
     ;;
-  *) die "usage: ssh_fleet.sh up DIR N | down DIR | pid DIR ALIAS" ;;
+  *) die "usage: ssh_fleet.sh up DIR N [--password-user] | down DIR | pid DIR ALIAS" ;;
 esac
