@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <sstream>
 #include <tuple>
@@ -76,8 +77,27 @@ std::string command_problem(const LaunchRequest& request) {
            "); install it, give its full path, or set PATH in the job's environment";
 }
 
-// Binds the port as its agent would (SO_REUSEADDR, as servers do: only a live listener counts).
-std::string port_problem(int port) {
+// Whether /proc/net/tcp or tcp6 lists a socket listening on local `port` (state 0A).
+bool someone_listens(int port) {
+    for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+        std::ifstream in(table);
+        std::string line;
+        std::getline(in, line);  // the header
+        while (std::getline(in, line)) {
+            std::istringstream fields(line);
+            std::string slot, local, remote, state;
+            fields >> slot >> local >> remote >> state;
+            const auto colon = local.rfind(':');
+            if (colon == std::string::npos || state != "0A") continue;
+            if (std::stoi(local.substr(colon + 1), nullptr, 16) == port) return true;
+        }
+    }
+    return false;
+}
+
+}  // namespace
+
+std::string local_port_problem(int port) {
     int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return {};
     int on = 1;
@@ -90,9 +110,18 @@ std::string port_problem(int port) {
     int error = errno;
     ::close(fd);
     if (result == 0 || error != EADDRINUSE) return {};
-    return "port " + std::to_string(port) + " on 127.0.0.1 is already in use by another process; stop it, "
-           "or give the agent another config.port";
+    if (someone_listens(port)) {
+        return "port " + std::to_string(port) + " on 127.0.0.1 is already in use by another process; stop it, "
+               "or give the agent another config.port";
+    }
+    // No listener: a connection that used the port (often as the local end of an outgoing one,
+    // in the ephemeral range) ended recently and the kernel holds the port for up to a minute.
+    return "port " + std::to_string(port) + " on 127.0.0.1 is still held by connections that ended recently "
+           "(TIME_WAIT, up to 60 s); deploy again in a minute, or give the agent a config.port outside "
+           "the ephemeral range (/proc/sys/net/ipv4/ip_local_port_range)";
 }
+
+namespace {
 
 // Agents whose modules one interpreter run can check: same interpreter, workdir and PYTHONPATH.
 using ModuleKey = std::tuple<std::string, std::string, std::string>;
@@ -171,7 +200,7 @@ std::vector<PreflightProblem> local_preflight(const std::vector<LaunchRequest>& 
             group.instances.push_back(request.instance);
         }
         if (request.port) {
-            std::string taken = port_problem(*request.port);
+            std::string taken = local_port_problem(*request.port);
             if (!taken.empty()) problems.push_back({request.instance, taken});
         }
     }

@@ -3,6 +3,7 @@
 // starts anything, every command must be resolvable, every `module` importable by its
 // interpreter, every workdir a directory, and every port it would listen on free.
 
+#include <string>
 #include <vector>
 
 #include "runners/runner.hpp"
@@ -14,5 +15,10 @@ namespace agentctl::runners {
 /// instance it stops first) is not port-checked. Module agents of one interpreter and workdir
 /// are checked by one run of that interpreter.
 std::vector<PreflightProblem> local_preflight(const std::vector<LaunchRequest>& requests);
+
+/// Why an agent could not listen on `port` of 127.0.0.1 now (bound as servers bind, with
+/// SO_REUSEADDR), or "" when it could: a listening process, or connections that ended recently
+/// and still hold the port (TIME_WAIT), each with its fix.
+std::string local_port_problem(int port);
 
 }  // namespace agentctl::runners
