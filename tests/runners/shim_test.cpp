@@ -562,3 +562,33 @@ TEST_CASE("shim: a restart that cannot exec counts as an exit with status 127", 
     CHECK(status->history[1].pid == 0);
     CHECK(status->history[2].action == "give-up");
 }
+
+TEST_CASE("shim: long program names, arguments, paths and lines are never cut", "[shim]") {
+    TempDir dir;
+    // A program path of ~3.3 KB (each component short enough to exist as a name).
+    std::string program = "./";
+    for (int i = 0; i < 300; ++i) program += "abcdefghij/";
+    program += "prog";
+    ShimRun missing = run_shim({"--log", dir / "a.log", "--status", dir / "s.json", "--", program});
+    ShimCleanup cleanup_missing{missing};
+    CHECK(missing.handshake == "error exec " + program + ": No such file or directory");
+    CHECK(wait_exit(missing) == 127);
+    CHECK(read_text(dir / "s.json").find("\"error\":\"exec " + program + ": No such file or directory\"") !=
+          std::string::npos);
+
+    // A log ~2 KB deep in directories that do not exist yet, and a 100000-byte argument the
+    // agent prints: it reaches the log whole, cut only into the documented 64 KiB pieces.
+    std::string log_dir = dir.path();
+    for (int i = 0; i < 180; ++i) log_dir += "/d123456789";
+    const std::string argument(100000, 'y');
+    ShimRun run = run_shim({"--log", log_dir + "/a.log", "--status", dir / "s2.json", "--", "sh", "-c",
+                            "printf '%s\\n' \"$1\"", "sh", argument});
+    ShimCleanup cleanup{run};
+    REQUIRE(run.handshake_words().size() == 5);
+    CHECK(wait_exit(run) == 0);
+    auto texts = log_texts(log_dir + "/a.log");
+    REQUIRE(texts.size() == 4);
+    CHECK(texts[1] == std::string(65536, 'y'));
+    CHECK(texts[2] == std::string(100000 - 65536, 'y'));
+    CHECK(texts[3] == "[agentctl-shim] agent exited with status 0");
+}
