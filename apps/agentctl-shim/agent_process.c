@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "exec_search.h"
 #include "signal_pipe.h"
 
 /* What the child reports through the error pipe before it _exit()s. */
@@ -24,7 +25,7 @@ static _Noreturn void fail_in_child(int error_fd, int stage) {
 
 /* Runs in the child between fork and exec: async-signal-safe calls only (no malloc, no stdio:
  * every string it needs was prepared by the parent before fork). */
-static _Noreturn void exec_child(char* const* argv, const char* workdir, int output_fd, int error_fd) {
+static _Noreturn void exec_child(const ShimExecPlan* plan, const char* workdir, int output_fd, int error_fd) {
     shim_reset_signals_for_child();
     /* Its own group: stop signals go to the agent and its children, never to the shim. */
     setpgid(0, 0);
@@ -34,7 +35,7 @@ static _Noreturn void exec_child(char* const* argv, const char* workdir, int out
     }
     if (null_fd > 2) close(null_fd);
     if (workdir && chdir(workdir) != 0) fail_in_child(error_fd, 0);
-    execvp(argv[0], argv);
+    shim_exec_plan_run(plan);
     fail_in_child(error_fd, 1);
 }
 
@@ -42,16 +43,23 @@ void shim_spawn_agent(char* const* argv, const char* workdir, ShimSpawnResult* r
     result->pid = -1;
     result->output_fd = -1;
     text_clear(&result->error);
+    ShimExecPlan plan;
+    if (!shim_exec_plan_init(&plan, argv)) {
+        text_printf(&result->error, "exec %s: %s", argv[0], strerror(errno));
+        return;
+    }
     int output[2];
     int errors[2];
     if (pipe2(output, O_CLOEXEC) != 0) {
         text_printf(&result->error, "pipe: %s", strerror(errno));
+        shim_exec_plan_free(&plan);
         return;
     }
     if (pipe2(errors, O_CLOEXEC) != 0) {
         text_printf(&result->error, "pipe: %s", strerror(errno));
         close(output[0]);
         close(output[1]);
+        shim_exec_plan_free(&plan);
         return;
     }
     /* Signals stay blocked across fork so that no handler runs in the child before it has
@@ -61,8 +69,9 @@ void shim_spawn_agent(char* const* argv, const char* workdir, ShimSpawnResult* r
     sigfillset(&all);
     sigprocmask(SIG_SETMASK, &all, &previous);
     pid_t pid = fork();
-    if (pid == 0) exec_child(argv, workdir, output[1], errors[1]);
+    if (pid == 0) exec_child(&plan, workdir, output[1], errors[1]);
     int fork_error = errno;
+    shim_exec_plan_free(&plan);
     sigprocmask(SIG_SETMASK, &previous, NULL);
     close(output[1]);
     close(errors[1]);

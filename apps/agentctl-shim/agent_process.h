@@ -13,7 +13,7 @@ typedef struct ShimSpawnResult {
     TextBuffer error; /**< "exec PROG: reason" / "workdir DIR: reason"; empty on success */
 } ShimSpawnResult;
 
-/** Forks and execs `argv` (NULL-terminated, PATH searched) in `workdir` (NULL: the shim's),
+/** Forks and execs `argv` (NULL-terminated, PATH searched as glibc's execvp does) in `workdir` (NULL: the shim's),
  * with the shim's own environment. Returns once the exec succeeded or failed (result->pid < 0
  * and the reason in result->error); a failed child is already reaped. */
 void shim_spawn_agent(char* const* argv, const char* workdir, ShimSpawnResult* result);

@@ -55,7 +55,14 @@ ShimRun run_shim(const std::vector<std::string>& args, const std::vector<std::st
     for (auto& arg : argv_storage) argv.push_back(arg.data());
     argv.push_back(nullptr);
     std::vector<std::string> env_storage;
-    for (char** entry = environ; *entry; ++entry) env_storage.emplace_back(*entry);
+    // An entry of `extra_env` replaces the test's own of that name (getenv finds the first).
+    auto overridden = [&](const std::string& entry) {
+        auto name = entry.substr(0, entry.find('=') + 1);
+        return std::any_of(extra_env.begin(), extra_env.end(), [&](const std::string& e) { return e.rfind(name, 0) == 0; });
+    };
+    for (char** entry = environ; *entry; ++entry) {
+        if (!overridden(*entry)) env_storage.emplace_back(*entry);
+    }
     env_storage.insert(env_storage.end(), extra_env.begin(), extra_env.end());
     std::vector<char*> env;
     for (auto& entry : env_storage) env.push_back(entry.data());
@@ -591,4 +598,37 @@ TEST_CASE("shim: long program names, arguments, paths and lines are never cut", 
     CHECK(texts[1] == std::string(65536, 'y'));
     CHECK(texts[2] == std::string(100000 - 65536, 'y'));
     CHECK(texts[3] == "[agentctl-shim] agent exited with status 0");
+}
+
+TEST_CASE("shim: PROGRAM is looked up in PATH as execvp does, a script without #! runs under /bin/sh",
+          "[shim]") {
+    TempDir dir;
+    ::mkdir((dir / "denied").c_str(), 0700);
+    ::mkdir((dir / "bin").c_str(), 0700);
+    {
+        std::ofstream out(dir / "denied/tool");
+        out << "echo never\n";
+        std::ofstream script(dir / "bin/tool");
+        script << "echo \"from sh: $1 $2\"\n";  // no "#!": the kernel says ENOEXEC
+    }
+    REQUIRE(::chmod((dir / "denied/tool").c_str(), 0600) == 0);
+    REQUIRE(::chmod((dir / "bin/tool").c_str(), 0700) == 0);
+
+    // Found in the second PATH entry (the first holds a non-executable file of that name).
+    const std::string path = "PATH=" + (dir / "denied") + ":" + (dir / "bin") + ":/usr/bin:/bin";
+    ShimRun run = run_shim({"--log", dir / "a.log", "--status", dir / "s.json", "--", "tool", "one", "two words"},
+                           {path});
+    ShimCleanup cleanup{run};
+    REQUIRE(run.handshake_words().size() == 5);
+    CHECK(wait_exit(run) == 0);
+    auto texts = log_texts(dir / "a.log");
+    REQUIRE(texts.size() == 3);
+    CHECK(texts[1] == "from sh: one two words");
+
+    // Only a non-executable match: EACCES, not "not found".
+    ShimRun denied = run_shim({"--log", dir / "b.log", "--status", dir / "t.json", "--", "tool"},
+                              {"PATH=" + (dir / "denied") + ":" + (dir / "nowhere")});
+    ShimCleanup cleanup_denied{denied};
+    CHECK(denied.handshake == "error exec tool: Permission denied");
+    CHECK(wait_exit(denied) == 127);
 }
