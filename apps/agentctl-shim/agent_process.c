@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -23,8 +24,8 @@ static _Noreturn void fail_in_child(int error_fd, int stage) {
     _exit(127);
 }
 
-/* Runs in the child between fork and exec: async-signal-safe calls only (no malloc, no stdio:
- * every string it needs was prepared by the parent before fork). */
+/* Runs in the child between clone and exec, in the shim's memory: async-signal-safe system
+ * call wrappers only (no malloc, no stdio: every string it needs was prepared by the parent). */
 static _Noreturn void exec_child(const ShimExecPlan* plan, const char* workdir, int output_fd, int error_fd) {
     shim_reset_signals_for_child();
     /* Its own group: stop signals go to the agent and its children, never to the shim. */
@@ -38,6 +39,23 @@ static _Noreturn void exec_child(const ShimExecPlan* plan, const char* workdir, 
     shim_exec_plan_run(plan);
     fail_in_child(error_fd, 1);
 }
+
+/* What exec_child needs, passed through clone(). */
+typedef struct ChildArgs {
+    const ShimExecPlan* plan;
+    const char* workdir;
+    int output_fd;
+    int error_fd;
+} ChildArgs;
+
+static int child_main(void* arg) {
+    const ChildArgs* child = arg;
+    exec_child(child->plan, child->workdir, child->output_fd, child->error_fd);
+}
+
+/* The child's stack while it shares the shim's memory: it only runs until exec, with no large
+ * locals (exec_search.c prepared its buffers), so 64 KiB is ample. */
+static _Alignas(16) char s_child_stack[64 * 1024];
 
 void shim_spawn_agent(char* const* argv, const char* workdir, ShimSpawnResult* result) {
     result->pid = -1;
@@ -62,14 +80,17 @@ void shim_spawn_agent(char* const* argv, const char* workdir, ShimSpawnResult* r
         shim_exec_plan_free(&plan);
         return;
     }
-    /* Signals stay blocked across fork so that no handler runs in the child before it has
+    /* Signals stay blocked across clone so that no handler runs in the child before it has
      * restored the defaults (it would write into the shim's self-pipe). */
     sigset_t all;
     sigset_t previous;
     sigfillset(&all);
     sigprocmask(SIG_SETMASK, &all, &previous);
-    pid_t pid = fork();
-    if (pid == 0) exec_child(&plan, workdir, output[1], errors[1]);
+    /* Like vfork (the shim waits until the child has exec'd or failed, which it does anyway):
+     * no copy of the shim's page tables, ~50-100 us less per agent than fork on a VM. Its own
+     * stack keeps the child from clobbering this frame. */
+    ChildArgs child = {&plan, workdir, output[1], errors[1]};
+    pid_t pid = clone(child_main, s_child_stack + sizeof s_child_stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &child);
     int fork_error = errno;
     shim_exec_plan_free(&plan);
     sigprocmask(SIG_SETMASK, &previous, NULL);
@@ -78,7 +99,7 @@ void shim_spawn_agent(char* const* argv, const char* workdir, ShimSpawnResult* r
     if (pid < 0) {
         close(output[0]);
         close(errors[0]);
-        text_printf(&result->error, "fork: %s", strerror(fork_error));
+        text_printf(&result->error, "clone: %s", strerror(fork_error));
         return;
     }
     /* Also from the parent, so the group exists before anyone could signal it (EACCES once the

@@ -1,6 +1,7 @@
 #pragma once
-/* Starting the agent: fork, its own process group, stdin /dev/null, stdout+stderr into one
- * pipe to the shim, exec; an exec failure comes back through a close-on-exec error pipe. */
+/* Starting the agent: clone (vfork-like), its own process group, stdin /dev/null, stdout and
+ * stderr into one pipe to the shim, exec; an exec failure comes back through a close-on-exec
+ * error pipe. */
 
 #include <sys/types.h>
 
