@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "error_text.h"
 #include "exec_search.h"
 #include "signal_pipe.h"
 
@@ -63,18 +64,18 @@ void shim_spawn_agent(char* const* argv, const char* workdir, ShimSpawnResult* r
     text_clear(&result->error);
     ShimExecPlan plan;
     if (!shim_exec_plan_init(&plan, argv)) {
-        text_printf(&result->error, "exec %s: %s", argv[0], strerror(errno));
+        text_printf(&result->error, "exec %s: %s", argv[0], shim_error_text(errno));
         return;
     }
     int output[2];
     int errors[2];
     if (pipe2(output, O_CLOEXEC) != 0) {
-        text_printf(&result->error, "pipe: %s", strerror(errno));
+        text_printf(&result->error, "pipe: %s", shim_error_text(errno));
         shim_exec_plan_free(&plan);
         return;
     }
     if (pipe2(errors, O_CLOEXEC) != 0) {
-        text_printf(&result->error, "pipe: %s", strerror(errno));
+        text_printf(&result->error, "pipe: %s", shim_error_text(errno));
         close(output[0]);
         close(output[1]);
         shim_exec_plan_free(&plan);
@@ -99,7 +100,7 @@ void shim_spawn_agent(char* const* argv, const char* workdir, ShimSpawnResult* r
     if (pid < 0) {
         close(output[0]);
         close(errors[0]);
-        text_printf(&result->error, "clone: %s", strerror(fork_error));
+        text_printf(&result->error, "fork: %s", shim_error_text(fork_error));
         return;
     }
     /* Also from the parent, so the group exists before anyone could signal it (EACCES once the
@@ -117,7 +118,7 @@ void shim_spawn_agent(char* const* argv, const char* workdir, ShimSpawnResult* r
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
         }
         close(output[0]);
-        const char* reason = strerror(failure.error);
+        const char* reason = shim_error_text(failure.error);
         if (failure.stage == 0) text_printf(&result->error, "workdir %s: %s", workdir, reason);
         else if (failure.stage == 1) text_printf(&result->error, "exec %s: %s", argv[0], reason);
         else text_printf(&result->error, "stdio: %s", reason);

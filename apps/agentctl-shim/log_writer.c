@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "error_text.h"
 #include "time_text.h"
 
 static bool write_all(int fd, const char* data, size_t size) {
@@ -73,12 +74,12 @@ void shim_log_init(ShimLogWriter* log, const char* path, uint64_t max_bytes, int
 
 bool shim_log_open(ShimLogWriter* log, TextBuffer* error) {
     if (!make_parent_directories(log->m_path)) {
-        text_printf(error, "log directory of %s: %s", log->m_path, strerror(errno));
+        text_printf(error, "log directory of %s: %s", log->m_path, shim_error_text(errno));
         return false;
     }
     int fd = open(log->m_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0) {
-        text_printf(error, "log %s: %s", log->m_path, strerror(errno));
+        text_printf(error, "log %s: %s", log->m_path, shim_error_text(errno));
         return false;
     }
     if (log->m_fd >= 0) close(log->m_fd);

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "error_text.h"
+
 void shim_status_init(ShimStatus* status) {
     memset(status, 0, sizeof *status);
     status->exit_status = -1;
@@ -103,23 +105,23 @@ bool shim_write_status_file(const char* path, const ShimStatus* status, TextBuff
     TextBuffer json = TEXT_BUFFER_INIT;
     bool ok = false;
     if (!text_printf(&temporary, "%s.tmp", path) || !shim_status_json(status, &json)) {
-        if (error) text_printf(error, "status %s: %s", path, strerror(ENOMEM));
+        if (error) text_printf(error, "status %s: %s", path, shim_error_text(ENOMEM));
         goto done;
     }
     int fd = open(temporary.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
-        if (error) text_printf(error, "status %s: %s", temporary.data, strerror(errno));
+        if (error) text_printf(error, "status %s: %s", temporary.data, shim_error_text(errno));
         goto done;
     }
     if (!write_all(fd, json.data, json.len)) {
-        if (error) text_printf(error, "status %s: %s", temporary.data, strerror(errno));
+        if (error) text_printf(error, "status %s: %s", temporary.data, shim_error_text(errno));
         close(fd);
         goto done;
     }
     close(fd);
     /* rename() is atomic: a reader sees the old file or the new one, never half of one. */
     if (rename(temporary.data, path) != 0) {
-        if (error) text_printf(error, "status %s: %s", path, strerror(errno));
+        if (error) text_printf(error, "status %s: %s", path, shim_error_text(errno));
         goto done;
     }
     ok = true;

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "error_text.h"
 #include "proc_stat.h"
 #include "signal_pipe.h"
 #include "time_text.h"
@@ -412,7 +413,7 @@ static int run(ShimSupervisor* s) {
     int code;
     s->m_signal_fd = shim_signal_pipe_install();
     if (s->m_signal_fd < 0) {
-        text_printf(&error, "signals: %s", strerror(errno));
+        text_printf(&error, "signals: %s", shim_error_text(errno));
         code = fail_start(s, text_str(&error));
     } else if (!shim_line_buffer_init(&s->m_lines, k_max_line)) {
         code = fail_start(s, "line buffer: out of memory");

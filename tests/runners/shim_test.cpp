@@ -632,3 +632,21 @@ TEST_CASE("shim: PROGRAM is looked up in PATH as execvp does, a script without #
     CHECK(denied.handshake == "error exec tool: Permission denied");
     CHECK(wait_exit(denied) == 127);
 }
+
+TEST_CASE("shim: start errors use the C library's usual wording whatever libc the shim is built with",
+          "[shim]") {
+    TempDir dir;
+    // musl would say "Symbolic link loop" and "Filename too long".
+    REQUIRE(::symlink((dir / "loop").c_str(), (dir / "loop").c_str()) == 0);
+    ShimRun loop = run_shim({"--log", dir / "a.log", "--status", dir / "s.json", "--workdir", dir / "loop", "--",
+                             "true"});
+    ShimCleanup cleanup_loop{loop};
+    CHECK(loop.handshake == "error workdir " + (dir / "loop") + ": Too many levels of symbolic links");
+    CHECK(wait_exit(loop) == 127);
+
+    const std::string long_name(300, 'n');
+    ShimRun named = run_shim({"--log", dir / "b.log", "--status", dir / "t.json", "--", long_name});
+    ShimCleanup cleanup_named{named};
+    CHECK(named.handshake == "error exec " + long_name + ": File name too long");
+    CHECK(wait_exit(named) == 127);
+}
