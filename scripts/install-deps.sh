@@ -19,6 +19,7 @@ build_packages=(
   libsqlite3-dev libsqlitecpp-dev libcurl4-openssl-dev libssl-dev
   libhowardhinnant-date-dev
   libcpp-httplib-dev  # the monitor's /metrics server (--metrics-addr)
+  musl-tools  # musl-gcc: agentctl-shim linked statically against musl starts ~10x faster than with glibc
 )
 
 # What the test suite and the tools need on top: the

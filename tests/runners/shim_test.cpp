@@ -55,7 +55,14 @@ ShimRun run_shim(const std::vector<std::string>& args, const std::vector<std::st
     for (auto& arg : argv_storage) argv.push_back(arg.data());
     argv.push_back(nullptr);
     std::vector<std::string> env_storage;
-    for (char** entry = environ; *entry; ++entry) env_storage.emplace_back(*entry);
+    // An entry of `extra_env` replaces the test's own of that name (getenv finds the first).
+    auto overridden = [&](const std::string& entry) {
+        auto name = entry.substr(0, entry.find('=') + 1);
+        return std::any_of(extra_env.begin(), extra_env.end(), [&](const std::string& e) { return e.rfind(name, 0) == 0; });
+    };
+    for (char** entry = environ; *entry; ++entry) {
+        if (!overridden(*entry)) env_storage.emplace_back(*entry);
+    }
     env_storage.insert(env_storage.end(), extra_env.begin(), extra_env.end());
     std::vector<char*> env;
     for (auto& entry : env_storage) env.push_back(entry.data());
@@ -561,4 +568,85 @@ TEST_CASE("shim: a restart that cannot exec counts as an exit with status 127", 
     CHECK(status->history[1].exit_status == 127);
     CHECK(status->history[1].pid == 0);
     CHECK(status->history[2].action == "give-up");
+}
+
+TEST_CASE("shim: long program names, arguments, paths and lines are never cut", "[shim]") {
+    TempDir dir;
+    // A program path of ~3.3 KB (each component short enough to exist as a name).
+    std::string program = "./";
+    for (int i = 0; i < 300; ++i) program += "abcdefghij/";
+    program += "prog";
+    ShimRun missing = run_shim({"--log", dir / "a.log", "--status", dir / "s.json", "--", program});
+    ShimCleanup cleanup_missing{missing};
+    CHECK(missing.handshake == "error exec " + program + ": No such file or directory");
+    CHECK(wait_exit(missing) == 127);
+    CHECK(read_text(dir / "s.json").find("\"error\":\"exec " + program + ": No such file or directory\"") !=
+          std::string::npos);
+
+    // A log ~2 KB deep in directories that do not exist yet, and a 100000-byte argument the
+    // agent prints: it reaches the log whole, cut only into the documented 64 KiB pieces.
+    std::string log_dir = dir.path();
+    for (int i = 0; i < 180; ++i) log_dir += "/d123456789";
+    const std::string argument(100000, 'y');
+    ShimRun run = run_shim({"--log", log_dir + "/a.log", "--status", dir / "s2.json", "--", "sh", "-c",
+                            "printf '%s\\n' \"$1\"", "sh", argument});
+    ShimCleanup cleanup{run};
+    REQUIRE(run.handshake_words().size() == 5);
+    CHECK(wait_exit(run) == 0);
+    auto texts = log_texts(log_dir + "/a.log");
+    REQUIRE(texts.size() == 4);
+    CHECK(texts[1] == std::string(65536, 'y'));
+    CHECK(texts[2] == std::string(100000 - 65536, 'y'));
+    CHECK(texts[3] == "[agentctl-shim] agent exited with status 0");
+}
+
+TEST_CASE("shim: PROGRAM is looked up in PATH as execvp does, a script without #! runs under /bin/sh",
+          "[shim]") {
+    TempDir dir;
+    ::mkdir((dir / "denied").c_str(), 0700);
+    ::mkdir((dir / "bin").c_str(), 0700);
+    {
+        std::ofstream out(dir / "denied/tool");
+        out << "echo never\n";
+        std::ofstream script(dir / "bin/tool");
+        script << "echo \"from sh: $1 $2\"\n";  // no "#!": the kernel says ENOEXEC
+    }
+    REQUIRE(::chmod((dir / "denied/tool").c_str(), 0600) == 0);
+    REQUIRE(::chmod((dir / "bin/tool").c_str(), 0700) == 0);
+
+    // Found in the second PATH entry (the first holds a non-executable file of that name).
+    const std::string path = "PATH=" + (dir / "denied") + ":" + (dir / "bin") + ":/usr/bin:/bin";
+    ShimRun run = run_shim({"--log", dir / "a.log", "--status", dir / "s.json", "--", "tool", "one", "two words"},
+                           {path});
+    ShimCleanup cleanup{run};
+    REQUIRE(run.handshake_words().size() == 5);
+    CHECK(wait_exit(run) == 0);
+    auto texts = log_texts(dir / "a.log");
+    REQUIRE(texts.size() == 3);
+    CHECK(texts[1] == "from sh: one two words");
+
+    // Only a non-executable match: EACCES, not "not found".
+    ShimRun denied = run_shim({"--log", dir / "b.log", "--status", dir / "t.json", "--", "tool"},
+                              {"PATH=" + (dir / "denied") + ":" + (dir / "nowhere")});
+    ShimCleanup cleanup_denied{denied};
+    CHECK(denied.handshake == "error exec tool: Permission denied");
+    CHECK(wait_exit(denied) == 127);
+}
+
+TEST_CASE("shim: start errors use the C library's usual wording whatever libc the shim is built with",
+          "[shim]") {
+    TempDir dir;
+    // musl would say "Symbolic link loop" and "Filename too long".
+    REQUIRE(::symlink((dir / "loop").c_str(), (dir / "loop").c_str()) == 0);
+    ShimRun loop = run_shim({"--log", dir / "a.log", "--status", dir / "s.json", "--workdir", dir / "loop", "--",
+                             "true"});
+    ShimCleanup cleanup_loop{loop};
+    CHECK(loop.handshake == "error workdir " + (dir / "loop") + ": Too many levels of symbolic links");
+    CHECK(wait_exit(loop) == 127);
+
+    const std::string long_name(300, 'n');
+    ShimRun named = run_shim({"--log", dir / "b.log", "--status", dir / "t.json", "--", long_name});
+    ShimCleanup cleanup_named{named};
+    CHECK(named.handshake == "error exec " + long_name + ": File name too long");
+    CHECK(wait_exit(named) == 127);
 }
