@@ -1,7 +1,6 @@
 #include "deploy_context.hpp"
 
 #include <sys/stat.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -97,11 +96,6 @@ runners::HealthProber& DeployContext::prober() {
 }
 
 void DeployContext::start_watching() {
-    rlimit limit{};
-    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-        limit.rlim_cur = limit.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &limit);  // best effort: the caches fall back below their limits
-    }
     m_watch = true;
     m_runners.clear();
     m_prober.reset();

@@ -65,8 +65,8 @@ public:
     runners::HealthProber& prober();
 
     /// From now on this context serves a long-lived watch (the monitor): its runners and prober
-    /// are made anew to keep what makes repeated checks cheap, and the soft limit on open
-    /// descriptors is raised to the hard one (a kept connection and a pidfd per agent).
+    /// are made anew to keep what makes repeated checks cheap (a kept connection and a pidfd per
+    /// agent, within the open-files limit; it is not raised, as restarted agents inherit it).
     void start_watching();
     /// Throws util::OperationError when no agentctl-shim can be found (needed to start agents).
     void require_shim() const;
