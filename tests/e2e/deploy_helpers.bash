@@ -292,3 +292,14 @@ port_closed() {
 pid_of() {
   "$AGENTCTL" --state-dir "$STATE" status "$1" -o json | jq -r --arg i "$2" '.jobs[0].agents[] | select(.instance == $i) | .pid'
 }
+
+# require_busybox: skips the test when busybox is missing (busybox-static); under CI=true that
+# fails instead (returns 1 after saying why).
+require_busybox() {
+  command -v busybox >/dev/null && return 0
+  if [ "${CI:-}" = true ]; then
+    echo "busybox (busybox-static) is required" >&2
+    return 1
+  fi
+  skip "busybox is not installed (scripts/install-deps.sh installs busybox-static)"
+}

@@ -15,13 +15,7 @@ BUSY_PORT=19467  # held by a test's own listener: never a port with connections 
 
 setup() {
   deploy_setup
-  command -v busybox >/dev/null || {
-    if [ "${CI:-}" = true ]; then
-      echo "busybox (busybox-static) is required" >&2
-      return 1
-    fi
-    skip "busybox is not installed (scripts/install-deps.sh installs busybox-static)"
-  }
+  require_busybox || return 1
   read -r PORT < <(free_ports 1)
   WWW="$BATS_TEST_TMPDIR/www"
   mkdir -p "$WWW"

@@ -25,13 +25,7 @@ teardown_file() {
 setup() {
   docker_setup
   fleet_setup
-  command -v busybox >/dev/null || {
-    if [ "${CI:-}" = true ]; then
-      echo "busybox (busybox-static) is required" >&2
-      return 1
-    fi
-    skip "busybox is not installed (scripts/install-deps.sh installs busybox-static)"
-  }
+  require_busybox || return 1
   A1=$(fleet_addr h1)
   read -r BOX_PORT < <(free_ports 1)
   WWW="$BATS_TEST_TMPDIR/www"

@@ -18,13 +18,7 @@ teardown_file() {
 
 setup() {
   fleet_setup
-  command -v busybox >/dev/null || {
-    if [ "${CI:-}" = true ]; then
-      echo "busybox (busybox-static) is required" >&2
-      return 1
-    fi
-    skip "busybox is not installed (scripts/install-deps.sh installs busybox-static)"
-  }
+  require_busybox || return 1
   export AGENTCTL_TEST_FORCE_SH_WRAPPER=1
   A1=$(fleet_addr h1)
   WWW="$BATS_TEST_TMPDIR/www"
