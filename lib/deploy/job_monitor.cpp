@@ -95,19 +95,18 @@ bool JobMonitor::round(const MonitorOptions& options) {
         m_job_recorded = m_store.job(options.job).has_value();
         m_records = m_job_recorded ? m_store.instances(options.job) : std::vector<state::InstanceRecord>{};
         m_read_at = version;
+        // Instances no longer recorded are forgotten (and leave the metrics).
+        std::unordered_set<std::string> recorded_names;
+        for (const auto& record : m_records) recorded_names.insert(record.instance);
+        for (auto it = m_tracked.begin(); m_job_recorded && it != m_tracked.end();) {
+            const bool recorded = recorded_names.count(it->first) != 0;
+            if (!recorded && m_metrics) m_metrics->forget_instance({options.job, it->second.agent, it->first});
+            it = recorded ? std::next(it) : m_tracked.erase(it);
+        }
     }
     if (!m_job_recorded) return false;
     const auto& records = m_records;
     const auto now = SteadyClock::now();
-
-    // Instances no longer recorded are forgotten (and leave the metrics).
-    std::unordered_set<std::string> recorded_names;
-    for (const auto& record : records) recorded_names.insert(record.instance);
-    for (auto it = m_tracked.begin(); it != m_tracked.end();) {
-        const bool recorded = recorded_names.count(it->first) != 0;
-        if (!recorded && m_metrics) m_metrics->forget_instance({options.job, it->second.agent, it->first});
-        it = recorded ? std::next(it) : m_tracked.erase(it);
-    }
 
     std::vector<state::InstanceRecord> due;
     for (const auto& record : records) {

@@ -1,7 +1,6 @@
 #include "runners/health_probe.hpp"
 
 #include <curl/curl.h>
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <cctype>
@@ -12,6 +11,7 @@
 
 #include "runners/curl_multi_pool.hpp"
 #include "util/errors.hpp"
+#include "util/process_watch.hpp"
 
 namespace agentctl::runners {
 namespace {
@@ -37,11 +37,7 @@ void init_curl_once() {
 
 // A quarter of the descriptor limit, so a prober never starves the rest of the process.
 std::size_t parallel_limit() {
-    rlimit limit{};
-    std::size_t allowed = k_max_parallel;
-    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
-        allowed = static_cast<std::size_t>(limit.rlim_cur / 4);
-    return std::clamp(allowed, k_min_parallel, k_max_parallel);
+    return std::clamp(util::open_files_share(4, k_max_parallel), k_min_parallel, k_max_parallel);
 }
 
 // One check in flight; its address is the easy handle's CURLOPT_PRIVATE.

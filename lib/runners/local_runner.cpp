@@ -5,7 +5,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
@@ -147,19 +146,13 @@ bool restarted_by_shim(const ShimStatus& status, const InstanceHandle& handle) {
            status.agent.pid != handle.agent.pid;
 }
 
-// A quarter of the descriptor limit for pidfds, as the health prober takes another quarter.
-std::size_t watch_limit() {
-    rlimit limit{};
-    if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 1024;
-    return static_cast<std::size_t>(limit.rlim_cur / 4);
-}
-
 }  // namespace
 
 LocalRunner::LocalRunner(RunnerContext context, LocalRunnerOptions options)
     : m_context(std::move(context)), m_options(options) {
     if (m_context.watch) {
-        m_watch = std::make_unique<util::ProcessWatch>(watch_limit());
+        // A quarter of the descriptor limit for pidfds, as the health prober takes another.
+        m_watch = std::make_unique<util::ProcessWatch>(util::open_files_share(4, 1024));
         m_status_cache = std::make_unique<ShimStatusCache>();
     }
 }

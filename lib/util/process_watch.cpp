@@ -1,6 +1,7 @@
 #include "util/process_watch.hpp"
 
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -24,6 +25,12 @@ bool exited(int fd) {
 }
 
 }  // namespace
+
+std::size_t open_files_share(std::size_t parts, std::size_t unlimited) {
+    rlimit limit{};
+    if (parts == 0 || getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return unlimited;
+    return static_cast<std::size_t>(limit.rlim_cur) / parts;
+}
 
 ProcessWatch::ProcessWatch(std::size_t max_watched) : m_max(max_watched) {}
 

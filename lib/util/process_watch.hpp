@@ -13,6 +13,11 @@
 
 namespace agentctl::util {
 
+/// A `parts`-th of this process's soft limit on open descriptors (RLIMIT_NOFILE), for one
+/// cache of descriptors (kept connections, pidfds) so that it never starves the rest;
+/// `unlimited` when there is no limit or it cannot be read.
+std::size_t open_files_share(std::size_t parts, std::size_t unlimited);
+
 /// Liveness of recorded processes, answered from pidfds where it can. Not thread-safe.
 class ProcessWatch {
 public:
