@@ -29,8 +29,16 @@ if ! "$docker" info >/dev/null 2>&1; then
     rm -f "$pidfile"
   fi
   echo "docker-up: starting $dockerd (log: $log)" >&2
-  # setsid: the daemon outlives this script and is not in its process group.
-  setsid "$dockerd" >>"$log" 2>&1 </dev/null &
+  # setsid: the daemon outlives this script and is not in its process group. It must hold
+  # none of the caller's descriptors either: bats (and ctest) wait for the end of the pipes
+  # they gave a test, and a daemon keeping one open would make them wait forever.
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      if ((fd > 2)); then eval "exec $fd>&-"; fi
+    done
+    exec setsid "$dockerd" >>"$log" 2>&1 </dev/null
+  ) &
   for _ in $(seq 1 120); do
     "$docker" info >/dev/null 2>&1 && break
     sleep 0.5
