@@ -10,7 +10,6 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
-#include <unordered_map>
 
 #include "util/errors.hpp"
 
@@ -39,7 +38,6 @@ struct CurlMultiPool::Impl {
     int epoll_fd = -1;
     long max_connects_per_shard = 8;
     std::array<Shard, k_shards> shards;
-    std::unordered_map<void*, std::uint32_t> shard_of;
 
     CURLM* multi_of(Shard& shard);
     void act(Shard& shard, curl_socket_t socket, int flags) {
@@ -120,19 +118,16 @@ CurlMultiPool::~CurlMultiPool() {
     close(m_impl->epoll_fd);
 }
 
-bool CurlMultiPool::add(void* easy, const std::string& authority) {
+std::optional<std::uint32_t> CurlMultiPool::add(void* easy, const std::string& authority) {
     const auto index = static_cast<std::uint32_t>(std::hash<std::string>{}(authority) % k_shards);
     Shard& shard = m_impl->shards[index];
-    if (curl_multi_add_handle(m_impl->multi_of(shard), static_cast<CURL*>(easy)) != CURLM_OK) return false;
-    m_impl->shard_of[easy] = index;
-    return true;
+    if (curl_multi_add_handle(m_impl->multi_of(shard), static_cast<CURL*>(easy)) != CURLM_OK) return std::nullopt;
+    return index;
 }
 
-void CurlMultiPool::remove(void* easy) {
-    auto found = m_impl->shard_of.find(easy);
-    if (found == m_impl->shard_of.end()) return;
-    curl_multi_remove_handle(m_impl->shards[found->second].multi, static_cast<CURL*>(easy));
-    m_impl->shard_of.erase(found);
+void CurlMultiPool::remove(void* easy, std::uint32_t shard) {
+    if (shard >= k_shards || m_impl->shards[shard].multi == nullptr) return;
+    curl_multi_remove_handle(m_impl->shards[shard].multi, static_cast<CURL*>(easy));
 }
 
 std::vector<CurlMultiPool::Finished> CurlMultiPool::run(std::chrono::milliseconds max_wait) {

@@ -10,7 +10,9 @@
 // curl_multi_perform visits every transfer on every wake-up.
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,12 +35,12 @@ public:
     CurlMultiPool(const CurlMultiPool&) = delete;
     CurlMultiPool& operator=(const CurlMultiPool&) = delete;
 
-    /// Starts the configured easy handle `easy` on the shard of `authority` ("host:port");
-    /// false when libcurl refuses it.
-    bool add(void* easy, const std::string& authority);
+    /// Starts the configured easy handle `easy` on the shard of `authority` ("host:port") and
+    /// returns that shard, for remove(); nullopt when libcurl refuses it.
+    std::optional<std::uint32_t> add(void* easy, const std::string& authority);
 
-    /// Detaches `easy` (finished or abandoned) from its shard; a handle not in the pool is ignored.
-    void remove(void* easy);
+    /// Detaches `easy` (finished or abandoned) from `shard`, where add() started it.
+    void remove(void* easy, std::uint32_t shard);
 
     /// Lets libcurl act on due timers and ready sockets, waiting at most `max_wait` for them,
     /// and returns the transfers that finished meanwhile (possibly none).

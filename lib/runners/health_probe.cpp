@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstring>
 #include <mutex>
+#include <unordered_map>
 
 #include "runners/curl_multi_pool.hpp"
 #include "util/errors.hpp"
@@ -44,6 +45,7 @@ std::size_t parallel_limit() {
 struct Transfer {
     CURL* easy = nullptr;
     const ProbeRequest* request = nullptr;
+    std::uint32_t shard = 0;  ///< where the pool started it
     SteadyClock::time_point started{};
     std::size_t body_bytes = 0;
     bool body_cut = false;
@@ -131,39 +133,77 @@ struct HealthProber::Impl {
     // in flight.
     explicit Impl(std::size_t parallel_checks) : parallel(parallel_checks), pool(static_cast<long>(parallel_checks)) {}
 
+    // An idle easy handle still configured for the request it last ran.
+    struct Configured {
+        CURL* easy = nullptr;
+        spec::HealthKind kind = spec::HealthKind::http;
+        Millis timeout{0};
+    };
+
     std::size_t parallel;
     CurlMultiPool pool;
-    std::vector<CURL*> idle;  // easy handles kept between calls
+    // Easy handles kept between calls, at most `parallel` in all: by the URL they are set up
+    // for, so that checking the same target again (the monitor, every interval) sets no option
+    // but the three that point at this call's Transfer; libcurl resets a transfer's own state
+    // when it starts. A handle kept by URL is reset and set up again for another target only
+    // when no plain idle one is left.
+    std::unordered_map<std::string, Configured> by_url;
+    std::vector<CURL*> idle;
 
-    CURL* acquire() {
-        if (idle.empty()) {
-            CURL* easy = curl_easy_init();
-            if (easy == nullptr) throw util::OperationError("cannot create a libcurl handle");
-            return easy;
+    std::size_t kept() const { return by_url.size() + idle.size(); }
+
+    // A handle set up for `transfer`'s request.
+    CURL* acquire(Transfer& transfer) {
+        const ProbeRequest& request = *transfer.request;
+        auto found = by_url.find(request.url);
+        if (found != by_url.end() && found->second.kind == request.kind && found->second.timeout == request.timeout) {
+            transfer.easy = found->second.easy;
+            by_url.erase(found);
+            point_at(transfer);
+            return transfer.easy;
         }
-        CURL* easy = idle.back();
-        idle.pop_back();
-        return easy;
+        if (!idle.empty()) {
+            transfer.easy = idle.back();
+            idle.pop_back();
+        } else if (!by_url.empty()) {
+            auto other = found != by_url.end() ? found : by_url.begin();
+            transfer.easy = other->second.easy;
+            by_url.erase(other);
+        } else {
+            transfer.easy = curl_easy_init();
+            if (transfer.easy == nullptr) throw util::OperationError("cannot create a libcurl handle");
+        }
+        configure(transfer);
+        return transfer.easy;
     }
 
-    void release(CURL* easy) {
-        if (idle.size() < parallel)
-            idle.push_back(easy);
-        else
+    void release(CURL* easy, const ProbeRequest& request) {
+        if (kept() >= parallel) {
             curl_easy_cleanup(easy);
+        } else if (by_url.count(request.url) == 0) {
+            by_url.emplace(request.url, Configured{easy, request.kind, request.timeout});
+        } else {
+            idle.push_back(easy);  // the same URL twice in one call: plain idle, set up on use
+        }
     }
 
-    // Every option is set again on each use: a reset handle keeps nothing from its last check
-    // but its shard's shared connection and DNS caches.
-    void configure(Transfer& transfer) {
+    // The options that point at this call's Transfer.
+    static void point_at(Transfer& transfer) {
+        curl_easy_setopt(transfer.easy, CURLOPT_PRIVATE, &transfer);
+        curl_easy_setopt(transfer.easy, CURLOPT_ERRORBUFFER, transfer.error);
+        curl_easy_setopt(transfer.easy, CURLOPT_WRITEDATA, &transfer);
+    }
+
+    // Every option set from scratch: a reset handle keeps nothing from its last check but its
+    // shard's shared connection and DNS caches.
+    static void configure(Transfer& transfer) {
         CURL* easy = transfer.easy;
         const ProbeRequest& request = *transfer.request;
         const long timeout_ms = std::max<long>(1, static_cast<long>(request.timeout.count()));
         const bool http = request.kind == spec::HealthKind::http;
         curl_easy_reset(easy);
         curl_easy_setopt(easy, CURLOPT_URL, http ? request.url.c_str() : tcp_url(request.url).c_str());
-        curl_easy_setopt(easy, CURLOPT_PRIVATE, &transfer);
-        curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer.error);
+        point_at(transfer);
         curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(easy, CURLOPT_PROXY, "");
         curl_easy_setopt(easy, CURLOPT_NOPROXY, "*");
@@ -173,7 +213,6 @@ struct HealthProber::Impl {
         curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout_ms);
         curl_easy_setopt(easy, CURLOPT_USERAGENT, "agentctl-health");
         curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &discard_body);
-        curl_easy_setopt(easy, CURLOPT_WRITEDATA, &transfer);
         if (!http) {
             // A tcp check must prove a new connection is accepted now, and must not leave it open.
             curl_easy_setopt(easy, CURLOPT_CONNECT_ONLY, 1L);
@@ -183,8 +222,8 @@ struct HealthProber::Impl {
     }
 
     void stop(Transfer& transfer) {
-        pool.remove(transfer.easy);
-        release(transfer.easy);
+        pool.remove(transfer.easy, transfer.shard);
+        release(transfer.easy, *transfer.request);
         transfer.easy = nullptr;
     }
 };
@@ -211,6 +250,7 @@ HealthProber::HealthProber() {
 
 HealthProber::~HealthProber() {
     for (CURL* easy : m_impl->idle) curl_easy_cleanup(easy);
+    for (const auto& [url, configured] : m_impl->by_url) curl_easy_cleanup(configured.easy);
 }
 
 std::vector<ProbeResult> HealthProber::probe(const std::vector<ProbeRequest>& requests,
@@ -233,15 +273,16 @@ std::vector<ProbeResult> HealthProber::probe(const std::vector<ProbeRequest>& re
             }
             Transfer& transfer = transfers[i];
             transfer.request = &request;
-            transfer.easy = impl.acquire();
-            impl.configure(transfer);
+            impl.acquire(transfer);
             transfer.started = SteadyClock::now();
-            if (!impl.pool.add(transfer.easy, url_authority(request.url))) {
-                impl.release(transfer.easy);
+            const auto shard = impl.pool.add(transfer.easy, url_authority(request.url));
+            if (!shard) {
+                impl.release(transfer.easy, request);
                 transfer.easy = nullptr;
                 results[i].detail = "cannot start the check";
                 continue;
             }
+            transfer.shard = *shard;
             ++active;
         }
     };

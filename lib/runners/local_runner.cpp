@@ -27,6 +27,9 @@ namespace {
 constexpr const char* k_local_host = "127.0.0.1";
 // How long to wait for a shim that reported an error to exit, so it can be reaped.
 constexpr util::Millis k_failed_shim_reap{1000};
+// How old a watching runner's answer to "does it still run?" may be (util::ProcessWatch): a
+// monitor round inspects a thousand instances within a few milliseconds.
+constexpr std::chrono::milliseconds k_liveness_batch_window{50};
 // A shim records its agent's exit within milliseconds; inspect waits this long for it.
 constexpr util::Millis k_status_settle{300};
 constexpr util::Millis k_after_kill_wait{5000};
@@ -151,8 +154,9 @@ bool restarted_by_shim(const ShimStatus& status, const InstanceHandle& handle) {
 LocalRunner::LocalRunner(RunnerContext context, LocalRunnerOptions options)
     : m_context(std::move(context)), m_options(options) {
     if (m_context.watch) {
-        // A quarter of the descriptor limit for pidfds, as the health prober takes another.
-        m_watch = std::make_unique<util::ProcessWatch>(util::open_files_share(4, 1024));
+        // A quarter of the descriptor limit for pidfds, as the health prober takes another. A
+        // watcher inspects its instances one after another: one poll() answers a whole round.
+        m_watch = std::make_unique<util::ProcessWatch>(util::open_files_share(4, 1024), k_liveness_batch_window);
         m_status_cache = std::make_unique<ShimStatusCache>();
     }
 }
@@ -196,7 +200,14 @@ std::vector<StartOutcome> LocalRunner::start(const std::vector<LaunchRequest>& r
 
 Inspection LocalRunner::inspect(const InstanceHandle& handle) {
     const std::string path = handle.run_dir.empty() ? std::string() : shim_status_path(handle.run_dir);
-    auto status = path.empty() ? std::nullopt : status_at(path);
+    // Liveness first: while the agent the status file named runs, the shim has not rewritten
+    // the file, so a watching runner does not look at it again.
+    const bool agent_alive = alive(handle.agent);
+    std::optional<ShimStatus> status;
+    if (!path.empty()) {
+        const ShimStatus* cached = agent_alive && m_status_cache ? m_status_cache->while_running(path, handle.agent) : nullptr;
+        status = cached ? std::optional<ShimStatus>(*cached) : status_at(path);
+    }
     // The status file speaks for this instance when it names the recorded shim (the same
     // incarnation: the shim may since have restarted the agent) or the recorded agent.
     auto describes = [&](const std::optional<ShimStatus>& s) {
@@ -226,7 +237,7 @@ Inspection LocalRunner::inspect(const InstanceHandle& handle) {
         return std::nullopt;
     };
 
-    if (alive(handle.agent)) {
+    if (agent_alive) {
         Inspection inspection;
         inspection.liveness = Liveness::running;
         inspection.agent = handle.agent;

@@ -149,6 +149,9 @@ public:
     /// Says that `handles` are about to be inspected one after another, so that a runner paying a
     /// round trip per inspection (SSH) can fetch them all at once. Default: nothing.
     virtual void prefetch_inspect(const std::vector<InstanceHandle>& handles) { (void)handles; }
+    /// Whether prefetch_inspect does anything: callers that would build handles only to hand
+    /// them over (the monitor, every second) skip it when not.
+    virtual bool prefetches_inspections() const { return false; }
 
     /// Stops the instance: `signal` to its process group, wait `timeout`, then SIGKILL; refuses to
     /// signal anything whose identity no longer matches.

@@ -108,6 +108,14 @@ Inspection exited_inspection(const ShimStatus& status) {
     return inspection;
 }
 
+const ShimStatus* ShimStatusCache::while_running(const std::string& path, const util::ProcessRef& agent) const {
+    auto found = m_entries.find(path);
+    if (found == m_entries.end() || !found->second.status || agent.empty()) return nullptr;
+    const ShimStatus& status = *found->second.status;
+    if (status.exited || status.agent.pid != agent.pid || status.agent.start_time != agent.start_time) return nullptr;
+    return &status;
+}
+
 std::optional<ShimStatus> ShimStatusCache::read(const std::string& path) {
     struct stat info {};
     if (::stat(path.c_str(), &info) != 0) {

@@ -57,6 +57,12 @@ public:
     /// What read_shim_status(path) would return, parsed again only when the file changed.
     std::optional<ShimStatus> read(const std::string& path);
 
+    /// The status last read from `path` if it said that `agent` runs, without looking at the
+    /// file again; null otherwise. The shim writes its file only when an agent starts, exits or
+    /// is restarted, or a pending restart is cancelled (apps/agentctl-shim/README.md), so once
+    /// `agent` is proven alive again, the file still says what it said.
+    const ShimStatus* while_running(const std::string& path, const util::ProcessRef& agent) const;
+
 private:
     struct Entry {
         unsigned long long device = 0, inode = 0, size = 0;

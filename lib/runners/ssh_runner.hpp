@@ -29,6 +29,7 @@ public:
     std::vector<StartOutcome> start(const std::vector<LaunchRequest>& requests) override;
     Inspection inspect(const InstanceHandle& handle) override;
     void prefetch_inspect(const std::vector<InstanceHandle>& handles) override;
+    bool prefetches_inspections() const override { return true; }
     StopOutcome stop(const InstanceHandle& handle, const StopOptions& options) override;
     void read_logs(const InstanceHandle& handle, const LogOptions& options,
                    const std::function<void(const LogLine&)>& sink) override;

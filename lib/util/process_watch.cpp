@@ -1,6 +1,7 @@
 #include "util/process_watch.hpp"
 
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -32,10 +33,41 @@ std::size_t open_files_share(std::size_t parts, std::size_t unlimited) {
     return static_cast<std::size_t>(limit.rlim_cur) / parts;
 }
 
-ProcessWatch::ProcessWatch(std::size_t max_watched) : m_max(max_watched) {}
+ProcessWatch::ProcessWatch(std::size_t max_watched, std::chrono::milliseconds batch_window)
+    : m_max(max_watched), m_window(batch_window) {
+    // Without an epoll set, each question polls its own pidfd.
+    if (m_window.count() > 0) m_epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
+}
+
+bool ProcessWatch::running(int pid) {
+    if (m_epoll_fd < 0) return !exited(m_watched.at(pid).fd);
+    const auto now = std::chrono::steady_clock::now();
+    if (m_batch_polls == 0 || now - m_batch_at > m_window) {
+        // One call lists every pidfd whose process exited; those are let go at once (a later
+        // question about one proves it gone from /proc, as for any process not watched).
+        ++m_batch_polls;
+        m_batch_at = now;
+        m_ready.resize(m_watched.size() + 1);
+        const int count = ::epoll_wait(m_epoll_fd, m_ready.data(), static_cast<int>(m_ready.size()), 0);
+        for (int i = 0; i < count; ++i) forget(static_cast<int>(m_ready[static_cast<std::size_t>(i)].data.u64));
+    }
+    return m_watched.count(pid) != 0;
+}
+
+bool ProcessWatch::keep(const ProcessRef& ref, int fd) {
+    if (m_epoll_fd >= 0) {
+        epoll_event event{};
+        event.events = EPOLLIN;
+        event.data.u64 = static_cast<std::uint64_t>(ref.pid);
+        if (::epoll_ctl(m_epoll_fd, EPOLL_CTL_ADD, fd, &event) != 0) return false;
+    }
+    m_watched[ref.pid] = Entry{ref.start_time, fd};
+    return true;
+}
 
 ProcessWatch::~ProcessWatch() {
     for (const auto& [pid, entry] : m_watched) ::close(entry.fd);
+    if (m_epoll_fd >= 0) ::close(m_epoll_fd);
 }
 
 void ProcessWatch::forget(int pid) {
@@ -61,7 +93,7 @@ bool ProcessWatch::matches(const ProcessRef& ref) {
     auto found = m_watched.find(ref.pid);
     if (found != m_watched.end()) {
         if (found->second.start_time == ref.start_time) {
-            if (!exited(found->second.fd)) return true;
+            if (running(ref.pid)) return true;
             forget(ref.pid);
             return false;
         }
@@ -77,7 +109,7 @@ bool ProcessWatch::matches(const ProcessRef& ref) {
         ::close(fd);
         return process_matches(ref);
     }
-    m_watched[ref.pid] = Entry{ref.start_time, fd};
+    if (!keep(ref, fd)) ::close(fd);
     return true;
 }
 

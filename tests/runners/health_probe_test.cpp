@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -180,6 +181,37 @@ TEST_CASE("keep-alive connections are reused across calls") {
     for (int i = 0; i < 3; ++i) CHECK(probe_one(prober, http(server.url() + "/health")).detail == "HTTP 200");
     CHECK(server.requests() == 3);
     CHECK(server.connections() == 1);
+}
+
+TEST_CASE("a target checked again reports its new answer every time") {
+    // The prober keeps each target's libcurl handle set up between calls: nothing of the last
+    // answer may leak into the next one.
+    std::atomic<int> answer{200};
+    HttpListener server([&](const std::string&) { return answer.load(); }, /*keep_alive=*/true);
+    HealthProber prober;
+    const auto request = http(server.url() + "/health", Millis(300));
+    CHECK(probe_one(prober, request).detail == "HTTP 200");
+    answer = 503;
+    auto down = probe_one(prober, request);
+    CHECK_FALSE(down.healthy);
+    CHECK(down.detail == "HTTP 503");
+    answer = 0;  // holds the request: the reused handle keeps its 300 ms timeout
+    auto slow = probe_one(prober, request);
+    CHECK(slow.timed_out);
+    CHECK(slow.detail == "timed out after 300ms");
+    answer = 204;
+    auto back = probe_one(prober, request);
+    CHECK(back.healthy);
+    CHECK(back.detail == "HTTP 204");
+    CHECK_FALSE(back.timed_out);
+    // The same URL with another timeout, and as a tcp check, is set up for what it now is.
+    answer = 0;
+    auto longer = probe_one(prober, http(server.url() + "/health", Millis(600)));
+    CHECK(longer.detail == "timed out after 600ms");
+    CHECK(longer.elapsed >= Millis(500));
+    auto connected = probe_one(prober, tcp("127.0.0.1:" + std::to_string(server.port())));
+    CHECK(connected.healthy);
+    CHECK(connected.detail == "connected");
 }
 
 TEST_CASE("keep-alive connections to many agents are all kept across calls") {

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <csignal>
+#include <vector>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -100,4 +101,34 @@ TEST_CASE("a full watch lets go of processes that exited without being asked abo
     int status = 0;
     CHECK(waitpid(first, &status, 0) == first);
     CHECK(waitpid(second, &status, 0) == second);
+}
+
+TEST_CASE("with a batch window one poll answers a round of questions, never past the window") {
+    std::vector<pid_t> children;
+    std::vector<ProcessRef> refs;
+    for (int i = 0; i < 20; ++i) {
+        children.push_back(sleeping_child());
+        auto ref = process_ref(children.back());
+        REQUIRE(ref.has_value());
+        refs.push_back(*ref);
+    }
+    ProcessWatch watch(64, std::chrono::milliseconds(200));
+    for (const auto& ref : refs) REQUIRE(watch.matches(ref));  // proven from /proc, pidfds opened
+    CHECK(watch.batch_polls() == 0);
+    // A round: the first question polls every pidfd, the other nineteen are answered by it.
+    for (const auto& ref : refs) CHECK(watch.matches(ref));
+    CHECK(watch.batch_polls() == 1);
+
+    kill(children[0], SIGKILL);
+    wait_until_exited(children[0]);
+    usleep(250 * 1000);  // past the window: the next question polls again and sees the exit
+    CHECK_FALSE(watch.matches(refs[0]));
+    CHECK(watch.batch_polls() == 2);
+    for (std::size_t i = 1; i < refs.size(); ++i) CHECK(watch.matches(refs[i]));
+    CHECK(watch.batch_polls() == 2);
+    CHECK(watch.watched() == refs.size() - 1);
+
+    for (pid_t child : children) kill(child, SIGKILL);
+    int status = 0;
+    for (pid_t child : children) CHECK(waitpid(child, &status, 0) == child);
 }
