@@ -84,33 +84,46 @@ void JobMonitor::report(const state::InstanceRecord& record, Tracked& tracked, c
 }
 
 void JobMonitor::update_metrics(const state::InstanceRecord& record, const Tracked& tracked, bool up) {
-    if (!m_metrics) return;
+    if (!m_metrics || !tracked.metrics) return;
     bool healthy = tracked.state == "healthy" || (tracked.state == "running" && up);
-    m_metrics->set_instance({record.job, record.agent, record.instance}, up, healthy, record.restarts);
+    m_metrics->set_instance(tracked.metrics, up, healthy, record.restarts);
+}
+
+void JobMonitor::refresh(const MonitorOptions& options) {
+    const std::pair<std::int64_t, std::uint64_t> version{m_store.data_version(), state::state_writes_committed()};
+    if (m_read_at && *m_read_at == version) return;
+    m_job_recorded = m_store.job(options.job).has_value();
+    auto records = m_job_recorded ? m_store.instances(options.job) : std::vector<state::InstanceRecord>{};
+    m_read_at = version;
+    // Instances no longer recorded are forgotten (and leave the metrics).
+    std::unordered_set<std::string> recorded_names;
+    for (const auto& record : records) recorded_names.insert(record.instance);
+    for (auto it = m_tracked.begin(); m_job_recorded && it != m_tracked.end();) {
+        const bool recorded = recorded_names.count(it->first) != 0;
+        if (!recorded && m_metrics) m_metrics->forget_instance({options.job, it->second.agent, it->first});
+        it = recorded ? std::next(it) : m_tracked.erase(it);
+    }
+    m_watched.clear();
+    m_watched.reserve(records.size());
+    for (auto& record : records) {
+        Watched watched;
+        watched.handle = handle_of(record);
+        watched.tracked = &m_tracked[record.instance];
+        watched.record = std::move(record);
+        m_watched.push_back(std::move(watched));
+    }
 }
 
 bool JobMonitor::round(const MonitorOptions& options) {
-    const std::pair<std::int64_t, std::uint64_t> version{m_store.data_version(), state::state_writes_committed()};
-    if (!m_read_at || *m_read_at != version) {
-        m_job_recorded = m_store.job(options.job).has_value();
-        m_records = m_job_recorded ? m_store.instances(options.job) : std::vector<state::InstanceRecord>{};
-        m_read_at = version;
-        // Instances no longer recorded are forgotten (and leave the metrics).
-        std::unordered_set<std::string> recorded_names;
-        for (const auto& record : m_records) recorded_names.insert(record.instance);
-        for (auto it = m_tracked.begin(); m_job_recorded && it != m_tracked.end();) {
-            const bool recorded = recorded_names.count(it->first) != 0;
-            if (!recorded && m_metrics) m_metrics->forget_instance({options.job, it->second.agent, it->first});
-            it = recorded ? std::next(it) : m_tracked.erase(it);
-        }
-    }
+    refresh(options);
     if (!m_job_recorded) return false;
-    const auto& records = m_records;
     const auto now = SteadyClock::now();
 
-    std::vector<state::InstanceRecord> due;
-    for (const auto& record : records) {
-        Tracked& tracked = m_tracked[record.instance];
+    std::vector<Watched*> due;
+    due.reserve(m_watched.size());
+    for (auto& watched : m_watched) {
+        const auto& record = watched.record;
+        Tracked& tracked = *watched.tracked;
         if (!tracked.have_launch || !same_process(tracked.shim, record.shim) || tracked.container_id != record.container_id) {
             // A new incarnation (deploy, restart): its own settings, checked at once. The last
             // state reported is kept, so that "restarted" is followed by "healthy".
@@ -131,28 +144,57 @@ bool JobMonitor::round(const MonitorOptions& options) {
             fresh.have_launch = true;
             fresh.next_due = now;
             if (record.status == "starting") fresh.grace_until = now + fresh.health.start_period;
+            if (m_metrics) fresh.metrics = m_metrics->slot({record.job, record.agent, record.instance});
             tracked = std::move(fresh);
         }
-        if (now >= tracked.next_due) due.push_back(record);
+        if (now >= tracked.next_due) due.push_back(&watched);
     }
     if (due.empty()) return true;
 
     // 1. Identity-proven liveness of everything due (remote ones: one round trip per host).
-    prefetch_inspections(due, m_runners);
+    {
+        std::vector<const state::InstanceRecord*> records;
+        records.reserve(due.size());
+        for (const Watched* watched : due) records.push_back(&watched->record);
+        prefetch_inspections(records, m_runners);
+    }
     std::vector<runners::Inspection> inspections;
-    for (const auto& record : due) inspections.push_back(m_runners(target_of(record)).inspect(handle_of(record)));
-    // 2. What the shims did on their own: into the rows and the events (before anything is said).
-    due = record_supervisor_changes(m_store, std::move(due), inspections);
+    inspections.reserve(due.size());
+    for (const Watched* watched : due) inspections.push_back(m_runners(target_of(watched->record)).inspect(watched->handle));
+    // 2. What the shims did on their own: into the rows and the events (before anything is
+    //    said). Only the few rows that may have news are copied for it.
+    {
+        std::vector<std::size_t> news;
+        for (std::size_t i = 0; i < due.size(); ++i) {
+            if (supervisor_may_have_news(due[i]->record, inspections[i])) news.push_back(i);
+        }
+        if (!news.empty()) {
+            std::vector<state::InstanceRecord> rows;
+            std::vector<runners::Inspection> seen;
+            for (std::size_t i : news) {
+                rows.push_back(due[i]->record);
+                seen.push_back(inspections[i]);
+            }
+            rows = record_supervisor_changes(m_store, std::move(rows), seen);
+            for (std::size_t k = 0; k < news.size(); ++k) {
+                Watched& watched = *due[news[k]];
+                watched.record = std::move(rows[k]);
+                watched.handle = handle_of(watched.record);
+            }
+        }
+    }
 
     // 3. Exits and shim restarts since the last round, then the state of each; health checks
     //    of the running ones all at once.
     std::vector<runners::ProbeRequest> probes;
     std::vector<std::size_t> probed;
+    probes.reserve(due.size());
+    probed.reserve(due.size());
     std::vector<bool> up(due.size(), false);
     for (std::size_t i = 0; i < due.size(); ++i) {
-        const auto& record = due[i];
+        const auto& record = due[i]->record;
         const auto& inspection = inspections[i];
-        Tracked& tracked = m_tracked[record.instance];
+        Tracked& tracked = *due[i]->tracked;
         // At a fixed rate (a round's own duration does not stretch the interval), unless the
         // monitor fell behind by more than an interval.
         const auto interval = std::max(tracked.health.interval, k_min_interval);
@@ -201,7 +243,7 @@ bool JobMonitor::round(const MonitorOptions& options) {
             runners::ExecResult result = m_runners(target_of(record)).exec(handle_of(record), health.exec, health.timeout);
             double seconds = std::chrono::duration<double>(SteadyClock::now() - started).count();
             bool ok = result.exit_status == 0 && !result.timed_out;
-            if (m_metrics) m_metrics->observe_check({record.job, record.agent, record.instance}, ok, seconds);
+            if (m_metrics && tracked.metrics) m_metrics->observe_check(tracked.metrics, ok, seconds);
             const bool counts = ok || SteadyClock::now() >= tracked.grace_until;
             if (counts) tracked.failures = ok ? 0 : tracked.failures + 1;
             std::string detail = result.timed_out ? "exec check timed out" : "exec check exit status " + std::to_string(result.exit_status);
@@ -221,11 +263,10 @@ bool JobMonitor::round(const MonitorOptions& options) {
         for (std::size_t k = 0; k < probed.size(); ++k) {
             const auto& result = results[k];
             if (result.cancelled) continue;
-            const auto& record = due[probed[k]];
-            Tracked& tracked = m_tracked[record.instance];
-            if (m_metrics) {
-                m_metrics->observe_check({record.job, record.agent, record.instance}, result.healthy,
-                                         std::chrono::duration<double>(result.elapsed).count());
+            const auto& record = due[probed[k]]->record;
+            Tracked& tracked = *due[probed[k]]->tracked;
+            if (m_metrics && tracked.metrics) {
+                m_metrics->observe_check(tracked.metrics, result.healthy, std::chrono::duration<double>(result.elapsed).count());
             }
             if (result.healthy) {
                 tracked.failures = 0;
@@ -240,17 +281,19 @@ bool JobMonitor::round(const MonitorOptions& options) {
 
     // 4. The states seen, into the rows (a row replaced or being stopped meanwhile is left
     //    alone) with one event per change.
-    const bool any_change = std::any_of(due.begin(), due.end(), [&](const auto& record) {
-        const std::string& state = m_tracked[record.instance].state;
-        return (state == "healthy" || state == "unhealthy" || state == "running") && state != record.status &&
-               !stopped_on_purpose(record.status);
+    const bool any_change = std::any_of(due.begin(), due.end(), [&](const Watched* watched) {
+        const std::string& state = watched->tracked->state;
+        const std::string& status = watched->record.status;
+        return (state == "healthy" || state == "unhealthy" || state == "running") && state != status &&
+               !stopped_on_purpose(status);
     });
     if (any_change) {
         auto tx = m_store.begin();
         bool wrote = false;
         auto current = m_store.instances(options.job);
-        for (const auto& record : due) {
-            const Tracked& tracked = m_tracked[record.instance];
+        for (const Watched* watched : due) {
+            const auto& record = watched->record;
+            const Tracked& tracked = *watched->tracked;
             if (tracked.state != "healthy" && tracked.state != "unhealthy" && tracked.state != "running") continue;
             auto found = std::find_if(current.begin(), current.end(), [&](const auto& r) { return r.instance == record.instance; });
             if (found == current.end() || !same_process(found->shim, record.shim) || stopped_on_purpose(found->status)) continue;
@@ -268,12 +311,13 @@ bool JobMonitor::round(const MonitorOptions& options) {
         }
         if (wrote) tx->commit();
     }
-    for (std::size_t i = 0; i < due.size(); ++i) update_metrics(due[i], m_tracked[due[i].instance], up[i]);
+    for (std::size_t i = 0; i < due.size(); ++i) update_metrics(due[i]->record, *due[i]->tracked, up[i]);
 
     // 5. Unhealthy instances restarted as their policy says, one at a time, each under the lock.
-    for (const auto& record : due) {
+    for (Watched* watched : due) {
         if (options.stop_requested()) break;
-        Tracked& tracked = m_tracked[record.instance];
+        const auto& record = watched->record;
+        Tracked& tracked = *watched->tracked;
         if (tracked.state == "unhealthy" && tracked.failures >= tracked.health.retries) {
             restart_instance(options, record, tracked, "unhealthy (" + tracked.detail + ")");
         } else if (tracked.exit_restart_at && SteadyClock::now() >= *tracked.exit_restart_at) {

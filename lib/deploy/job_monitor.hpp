@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "deploy/live_status.hpp"
+#include "deploy/monitor_metrics.hpp"
 #include "runners/health_probe.hpp"
 #include "runners/runner.hpp"
 #include "state/state_store.hpp"
@@ -27,8 +28,6 @@ class HealthProber;
 }
 
 namespace agentctl::deploy {
-
-class MonitorMetrics;
 
 /// One state change of one instance, as the monitor reports it.
 struct MonitorChange {
@@ -95,6 +94,13 @@ private:
         std::chrono::steady_clock::time_point grace_until{};
         runners::ProbeRequest probe;     ///< the health check, built once per incarnation and URL
         std::string probe_base_url;
+        MonitorMetrics::Slot metrics = nullptr;  ///< its metrics, found once per incarnation
+    };
+    /// One recorded instance as last read, with what checking it needs each round.
+    struct Watched {
+        state::InstanceRecord record;
+        runners::InstanceHandle handle;  ///< handle_of(record), built when the row is read
+        Tracked* tracked = nullptr;      ///< in m_tracked (std::map nodes never move)
     };
 
     void report(const state::InstanceRecord& record, Tracked& tracked, const std::string& state,
@@ -102,6 +108,8 @@ private:
     bool restart_instance(const MonitorOptions& options, const state::InstanceRecord& record, Tracked& tracked,
                           const std::string& why);
     void update_metrics(const state::InstanceRecord& record, const Tracked& tracked, bool up);
+    /// Reads the job's rows again when the state changed since the last read.
+    void refresh(const MonitorOptions& options);
 
     state::StateStore& m_store;
     std::string m_state_dir;
@@ -114,7 +122,7 @@ private:
     // commits): read again only when the state changed, not every round.
     std::optional<std::pair<std::int64_t, std::uint64_t>> m_read_at;
     bool m_job_recorded = false;
-    std::vector<state::InstanceRecord> m_records;
+    std::vector<Watched> m_watched;
 };
 
 }  // namespace agentctl::deploy

@@ -39,10 +39,23 @@ std::string status_when_down(const state::InstanceRecord& record, const runners:
 
 }  // namespace
 
-void prefetch_inspections(const std::vector<state::InstanceRecord>& records, const RunnerSource& runners) {
+void prefetch_inspections(const std::vector<const state::InstanceRecord*>& records, const RunnerSource& runners) {
     std::map<spec::Target, std::vector<runners::InstanceHandle>> by_target;
-    for (const auto& record : records) by_target[target_of(record)].push_back(handle_of(record));
+    std::map<spec::Target, bool> prefetches;
+    for (const state::InstanceRecord* record : records) {
+        const spec::Target target = target_of(*record);
+        auto known = prefetches.find(target);
+        if (known == prefetches.end()) known = prefetches.emplace(target, runners(target).prefetches_inspections()).first;
+        if (known->second) by_target[target].push_back(handle_of(*record));
+    }
     for (const auto& [target, handles] : by_target) runners(target).prefetch_inspect(handles);
+}
+
+void prefetch_inspections(const std::vector<state::InstanceRecord>& records, const RunnerSource& runners) {
+    std::vector<const state::InstanceRecord*> pointers;
+    pointers.reserve(records.size());
+    for (const auto& record : records) pointers.push_back(&record);
+    prefetch_inspections(pointers, runners);
 }
 
 std::vector<LiveStatus> observe_instances(const std::vector<state::InstanceRecord>& records, const RunnerSource& runners,

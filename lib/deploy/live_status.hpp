@@ -40,6 +40,8 @@ spec::Target target_of(const state::InstanceRecord& record);
 /// Tells each runner which of `records` are about to be inspected, so that remote runners
 /// inspect them in one round trip per host.
 void prefetch_inspections(const std::vector<state::InstanceRecord>& records, const RunnerSource& runners);
+/// The same for records held elsewhere (the monitor's cache).
+void prefetch_inspections(const std::vector<const state::InstanceRecord*>& records, const RunnerSource& runners);
 
 /// Observes every record (one inspect each, then every health probe at once); one result per
 /// record, in order. With `probe_health` false, live instances are reported "running".

@@ -50,6 +50,7 @@ template <typename Histogram>
 void render_histogram(std::string& out, const char* name, const std::map<std::string, Histogram>& by_job,
                       const std::vector<double>& bounds) {
     for (const auto& [job, histogram] : by_job) {
+        if (histogram.counts.empty()) continue;  // made for a slot, nothing observed yet
         double cumulative = 0;
         std::string job_label = "job=\"" + label(job) + "\"";
         for (std::size_t i = 0; i < bounds.size(); ++i) {
@@ -114,9 +115,16 @@ void MonitorMetrics::observe(Histogram& histogram, const std::vector<double>& bo
     histogram.count += 1;
 }
 
-void MonitorMetrics::set_instance(const InstanceKey& key, bool up, bool healthy, int restarts) {
+MonitorMetrics::Slot MonitorMetrics::slot(const InstanceKey& key) {
     std::lock_guard<std::mutex> lock(m_mutex);
     auto& values = m_instances[key];
+    if (values.check_durations == nullptr) values.check_durations = &m_check_durations[key.job];
+    return &values;
+}
+
+void MonitorMetrics::set_instance(Slot slot, bool up, bool healthy, int restarts) {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    auto& values = *slot;
     values.up = up;
     values.healthy = healthy;
     values.restarts = restarts;
@@ -127,11 +135,10 @@ void MonitorMetrics::forget_instance(const InstanceKey& key) {
     m_instances.erase(key);
 }
 
-void MonitorMetrics::observe_check(const InstanceKey& key, bool ok, double seconds) {
+void MonitorMetrics::observe_check(Slot slot, bool ok, double seconds) {
     std::lock_guard<std::mutex> lock(m_mutex);
-    auto& values = m_instances[key];
-    (ok ? values.checks_ok : values.checks_failed) += 1;
-    observe(m_check_durations[key.job], k_check_buckets, seconds);
+    (ok ? slot->checks_ok : slot->checks_failed) += 1;
+    observe(*slot->check_durations, k_check_buckets, seconds);
 }
 
 void MonitorMetrics::observe_stage(const std::string& job, double seconds) {

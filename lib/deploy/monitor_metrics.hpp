@@ -22,12 +22,22 @@ public:
         bool operator<(const InstanceKey& other) const;
     };
 
+    struct InstanceValues;
+    /// One instance's place in the registry, found once: the monitor updates a thousand
+    /// instances a second, and a lookup by three label strings per update would cost more than
+    /// the update. Valid until forget_instance(key) (std::map nodes never move).
+    using Slot = InstanceValues*;
+
+    /// The slot of `key`, created (all zero) when new.
+    Slot slot(const InstanceKey& key);
     /// Sets agentctl_agent_up, agentctl_agent_healthy and agentctl_agent_restarts_total.
-    void set_instance(const InstanceKey& key, bool up, bool healthy, int restarts);
-    /// Drops an instance that is no longer recorded.
+    void set_instance(Slot slot, bool up, bool healthy, int restarts);
+    void set_instance(const InstanceKey& key, bool up, bool healthy, int restarts) { set_instance(slot(key), up, healthy, restarts); }
+    /// Drops an instance that is no longer recorded (its slot with it).
     void forget_instance(const InstanceKey& key);
     /// Counts one health check (agentctl_health_checks_total{result}) and its duration.
-    void observe_check(const InstanceKey& key, bool ok, double seconds);
+    void observe_check(Slot slot, bool ok, double seconds);
+    void observe_check(const InstanceKey& key, bool ok, double seconds) { observe_check(slot(key), ok, seconds); }
     /// Records how long one deploy stage (wave) took (agentctl_deploy_stage_duration_seconds).
     void observe_stage(const std::string& job, double seconds);
     /// Every health check counted so far, over all instances.
@@ -35,7 +45,6 @@ public:
     /// The whole exposition, ending with a newline.
     std::string render() const;
 
-private:
     struct Histogram {
         std::vector<double> counts;  ///< per bucket (not cumulative), plus +Inf last
         double sum = 0;
@@ -47,7 +56,10 @@ private:
         int restarts = 0;
         double checks_ok = 0;
         double checks_failed = 0;
+        Histogram* check_durations = nullptr;  ///< its job's (job histograms are never erased)
     };
+
+private:
     static void observe(Histogram& histogram, const std::vector<double>& bounds, double value);
 
     mutable std::mutex m_mutex;

@@ -25,10 +25,10 @@ state::EventRecord event(const state::InstanceRecord& record, const std::string&
 
 bool stopped_on_purpose(const std::string& status) { return status == "stopped" || status == "stopping"; }
 
-// Whether supervisor_changes(record, inspection) can find anything, without building its copy
-// of the row: false only when none of the facts it compares moved (the common case, each
-// second, for every instance the monitor watches).
-bool may_have_news(const state::InstanceRecord& record, const runners::Inspection& inspection) {
+}  // namespace
+
+// False only when none of the facts supervisor_changes compares moved.
+bool supervisor_may_have_news(const state::InstanceRecord& record, const runners::Inspection& inspection) {
     for (const auto& exit : inspection.exits) {
         if (exit.number > record.exits_recorded) return true;
     }
@@ -37,8 +37,6 @@ bool may_have_news(const state::InstanceRecord& record, const runners::Inspectio
            (inspection.liveness == runners::Liveness::running && !inspection.agent.empty() &&
             !same_process(inspection.agent, record.agent_process));
 }
-
-}  // namespace
 
 std::string describe_exit(int exit_status) {
     std::string text = "exited with status " + std::to_string(exit_status);
@@ -115,7 +113,7 @@ std::vector<state::InstanceRecord> record_supervisor_changes(state::StateStore& 
                                                              const std::vector<runners::Inspection>& inspections) {
     bool any = false;
     for (std::size_t i = 0; i < records.size() && i < inspections.size() && !any; ++i) {
-        any = may_have_news(records[i], inspections[i]) && supervisor_changes(records[i], inspections[i]).changed;
+        any = supervisor_may_have_news(records[i], inspections[i]) && supervisor_changes(records[i], inspections[i]).changed;
     }
     if (!any) return records;
     auto tx = store.begin();

@@ -24,6 +24,10 @@ struct SupervisorChanges {
 /// `record.exits_recorded` and per restart numbered past `record.restarts`.
 SupervisorChanges supervisor_changes(const state::InstanceRecord& record, const runners::Inspection& inspection);
 
+/// A cheap precheck of supervisor_changes (no copies): false when `inspection` cannot change
+/// `record`, which is what nearly every check of a monitor finds.
+bool supervisor_may_have_news(const state::InstanceRecord& record, const runners::Inspection& inspection);
+
 /// Records supervisor_changes for every pair in one transaction; a row replaced meanwhile (a
 /// different shim now) is left alone. Returns the records as they now are, in order.
 std::vector<state::InstanceRecord> record_supervisor_changes(state::StateStore& store,

@@ -47,6 +47,25 @@ TEST_CASE("metrics escape label values and forget removed instances", "[metrics]
     CHECK(metrics.render().find("a@h") == std::string::npos);
 }
 
+TEST_CASE("a slot updates its instance without a lookup, and nothing renders before a check", "[metrics]") {
+    MonitorMetrics metrics;
+    MonitorMetrics::Slot slot = metrics.slot({"travel", "maps", "maps"});
+    CHECK(metrics.slot({"travel", "maps", "maps"}) == slot);
+    // A slot alone makes no histogram lines (its job has no check yet) and zero counters.
+    std::string text = metrics.render();
+    CHECK(text.find("agentctl_health_check_duration_seconds_bucket") == std::string::npos);
+    CHECK(text.find("agentctl_health_checks_total{job=\"travel\",agent=\"maps\",instance=\"maps\",result=\"ok\"} 0\n") !=
+          std::string::npos);
+    metrics.set_instance(slot, true, true, 3);
+    metrics.observe_check(slot, true, 0.02);
+    metrics.observe_check(metrics.slot({"travel", "hotels", "hotels"}), false, 0.2);
+    text = metrics.render();
+    CHECK(text.find("agentctl_agent_restarts_total{job=\"travel\",agent=\"maps\",instance=\"maps\"} 3\n") != std::string::npos);
+    CHECK(text.find("agentctl_health_check_duration_seconds_count{job=\"travel\"} 2\n") != std::string::npos);
+    CHECK(text.find("agentctl_health_check_duration_seconds_bucket{job=\"travel\",le=\"0.025\"} 1\n") != std::string::npos);
+    CHECK(metrics.checks_total() == 2);
+}
+
 TEST_CASE("the stage timing observer records one duration per wave", "[metrics]") {
     MonitorMetrics metrics;
     std::ostringstream out;
