@@ -13,6 +13,8 @@ namespace agentctl::deploy {
 
 /// The metrics registry one monitor (or `deploy --monitor`) fills and `/metrics` renders.
 class MonitorMetrics {
+    struct InstanceValues;
+
 public:
     /// The labels of one instance.
     struct InstanceKey {
@@ -22,7 +24,6 @@ public:
         bool operator<(const InstanceKey& other) const;
     };
 
-    struct InstanceValues;
     /// One instance's place in the registry, found once: the monitor updates a thousand
     /// instances a second, and a lookup by three label strings per update would cost more than
     /// the update. Valid until forget_instance(key) (std::map nodes never move).
@@ -45,6 +46,7 @@ public:
     /// The whole exposition, ending with a newline.
     std::string render() const;
 
+private:
     struct Histogram {
         std::vector<double> counts;  ///< per bucket (not cumulative), plus +Inf last
         double sum = 0;
@@ -59,7 +61,6 @@ public:
         Histogram* check_durations = nullptr;  ///< its job's (job histograms are never erased)
     };
 
-private:
     static void observe(Histogram& histogram, const std::vector<double>& bounds, double value);
 
     mutable std::mutex m_mutex;
