@@ -155,7 +155,7 @@ LocalRunner::LocalRunner(RunnerContext context, LocalRunnerOptions options)
     : m_context(std::move(context)), m_options(options) {
     if (m_context.watch) {
         // A quarter of the descriptor limit for pidfds, as the health prober takes another. A
-        // watcher inspects its instances one after another: one poll() answers a whole round.
+        // watcher inspects its instances one after another: one epoll_wait() answers a round.
         m_watch = std::make_unique<util::ProcessWatch>(util::open_files_share(4, 1024), k_liveness_batch_window);
         m_status_cache = std::make_unique<ShimStatusCache>();
     }

@@ -36,8 +36,8 @@ public:
     ProcessWatch(const ProcessWatch&) = delete;
     ProcessWatch& operator=(const ProcessWatch&) = delete;
 
-    /// The same answer as process_matches(ref): `ref` names a live process (not a zombie)
-    /// whose start time still matches.
+    /// The same answer as process_matches(ref) (as of at most the batch window ago): `ref`
+    /// names a live process (not a zombie) whose start time still matches.
     bool matches(const ProcessRef& ref);
 
     /// How many processes are watched through a pidfd now.
