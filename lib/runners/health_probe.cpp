@@ -152,15 +152,15 @@ struct HealthProber::Impl {
 
     std::size_t kept() const { return by_url.size() + idle.size(); }
 
-    // A handle set up for `transfer`'s request.
-    CURL* acquire(Transfer& transfer) {
+    // Sets transfer.easy to a handle set up for the transfer's request.
+    void acquire(Transfer& transfer) {
         const ProbeRequest& request = *transfer.request;
         auto found = by_url.find(request.url);
         if (found != by_url.end() && found->second.kind == request.kind && found->second.timeout == request.timeout) {
             transfer.easy = found->second.easy;
             by_url.erase(found);
             point_at(transfer);
-            return transfer.easy;
+            return;
         }
         if (!idle.empty()) {
             transfer.easy = idle.back();
@@ -174,7 +174,6 @@ struct HealthProber::Impl {
             if (transfer.easy == nullptr) throw util::OperationError("cannot create a libcurl handle");
         }
         configure(transfer);
-        return transfer.easy;
     }
 
     void release(CURL* easy, const ProbeRequest& request) {
